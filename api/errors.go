@@ -1,0 +1,91 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/cunjie/cunjie"
+)
+
+// statusOf maps each domain error code to one HTTP status.
+var statusOf = map[string]int{
+	cunjie.EINVALID:      fiber.StatusBadRequest,
+	cunjie.EUNAUTHORIZED: fiber.StatusUnauthorized,
+	cunjie.EFORBIDDEN:    fiber.StatusForbidden,
+	cunjie.ENOTFOUND:     fiber.StatusNotFound,
+	cunjie.ECONFLICT:     fiber.StatusConflict,
+	cunjie.ETOOLARGE:     fiber.StatusRequestEntityTooLarge,
+	cunjie.ERATELIMITED:  fiber.StatusTooManyRequests,
+	cunjie.EINTERNAL:     fiber.StatusInternalServerError,
+}
+
+// codeOf maps the statuses Fiber raises itself (unknown route, body too
+// large, wrong method) back to domain codes.
+func codeOf(status int) string {
+	switch status {
+	case fiber.StatusNotFound, fiber.StatusMethodNotAllowed:
+		return cunjie.ENOTFOUND
+	case fiber.StatusRequestEntityTooLarge:
+		return cunjie.ETOOLARGE
+	case fiber.StatusBadRequest:
+		return cunjie.EINVALID
+	case fiber.StatusTooManyRequests:
+		return cunjie.ERATELIMITED
+	case fiber.StatusUnauthorized:
+		return cunjie.EUNAUTHORIZED
+	case fiber.StatusForbidden:
+		return cunjie.EFORBIDDEN
+	}
+	return cunjie.EINTERNAL
+}
+
+// ErrorBody is the JSON shape of every error answer.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail says what went wrong; Current is the server's copy on a conflict.
+type ErrorDetail struct {
+	Code      string            `json:"code"`
+	Message   string            `json:"message"`
+	Fields    map[string]string `json:"fields,omitempty"`
+	Current   any               `json:"current,omitempty"`
+	RequestID string            `json:"requestId,omitempty"`
+}
+
+// errorDetail turns any error into what a user may see: internals are
+// logged, never sent.
+func errorDetail(err error) (int, ErrorDetail) {
+	var de *cunjie.Error
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &de):
+		return statusOf[de.Code], ErrorDetail{Code: de.Code, Message: de.Message, Fields: de.Fields, Current: de.Current}
+	case errors.As(err, &fe):
+		code := codeOf(fe.Code)
+		msg := fe.Message
+		if fe.Code == fiber.StatusNotFound {
+			msg = "no such route"
+		}
+		if code == cunjie.EINTERNAL {
+			return 500, ErrorDetail{Code: code, Message: "Internal error."}
+		}
+		return statusOf[code], ErrorDetail{Code: code, Message: msg}
+	}
+	return 500, ErrorDetail{Code: cunjie.EINTERNAL, Message: "Internal error."}
+}
+
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	status, d := errorDetail(err)
+	d.RequestID = requestID(c)
+	if status >= 500 {
+		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "requestId", d.RequestID, "err", err)
+	}
+	return c.Status(status).JSON(ErrorBody{Error: d})
+}
+
+func logPanic(log *slog.Logger, c *fiber.Ctx, v any, stack []byte) {
+	log.Error("panic", "method", c.Method(), "path", c.Path(), "requestId", requestID(c), "panic", v, "stack", string(stack))
+}

@@ -1,0 +1,350 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/cunjie/cunjie"
+	"github.com/cunjie/cunjie/geo"
+)
+
+// answer writes an Outcome as an HTTP answer: the feature when applied or
+// a duplicate, the error (with the server copy on conflict) otherwise.
+func answer(c *fiber.Ctx, o Outcome, created bool) error {
+	switch o.Result {
+	case resultApplied:
+		if created {
+			c.Status(fiber.StatusCreated)
+		}
+		return c.JSON(o.Feature)
+	case resultDuplicate:
+		c.Set("X-Cunjie-Result", resultDuplicate)
+		return c.JSON(o.Feature)
+	}
+	return o.Err
+}
+
+func (s *Server) putFeature(c *fiber.Ctx) error {
+	var w FeatureWrite
+	if err := decodeJSON(c, MaxJSONBody, &w); err != nil {
+		return err
+	}
+	o := s.putFeatures(c.UserContext(), currentUser(c), []string{c.Params("id")}, []*FeatureWrite{&w})[0]
+	return answer(c, o, w.BaseVersion == 0)
+}
+
+func (s *Server) getFeature(c *fiber.Ctx) error {
+	ref, err := s.findFeature(c.UserContext(), currentUser(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	f, err := s.currentFeature(c.UserContext(), ref.Village, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(f)
+}
+
+func (s *Server) deleteFeature(c *fiber.Ctx) error {
+	op := c.Query("opId")
+	if op == "" {
+		op = "delete-" + c.Params("id")
+	}
+	return answer(c, s.removeFeature(c.UserContext(), currentUser(c), c.Params("id"), op), false)
+}
+
+// removeFeature soft-deletes: the feature stays, marked, so phones learn of
+// the deletion through the changes feed. Deleting twice is a duplicate.
+func (s *Server) removeFeature(ctx context.Context, u *cunjie.User, id, op string) Outcome {
+	if !cunjie.ValidID(op) {
+		return rejected(cunjie.Invalid("opId", "1–64 letters, digits, '-' or '_'"))
+	}
+	if !u.IsStaff() {
+		return rejected(cunjie.Errorf(cunjie.EFORBIDDEN, "only inspectors and admins delete features"))
+	}
+	return s.changeFeature(ctx, u, id, change{op: op, action: "delete", apply: func(cur, next *cunjie.Feature, _ *geo.Index) *Outcome {
+		if cur.Deleted {
+			return &Outcome{Result: resultDuplicate, Feature: cur}
+		}
+		next.Deleted = true
+		next.Version = cur.Version + 1
+		return nil
+	}})
+}
+
+// EventWrite is the body of POST /features/{id}/events and of a sync addEvent op.
+type EventWrite struct {
+	OpID     string           `json:"opId"`
+	ID       string           `json:"id"`
+	Type     string           `json:"type"`
+	At       time.Time        `json:"at"`
+	Location *cunjie.Location `json:"location"`
+	Note     string           `json:"note"`
+	Photos   []string         `json:"photos"`
+	Status   string           `json:"status"`
+	By       json.RawMessage  `json:"by"`
+}
+
+func (s *Server) postEvent(c *fiber.Ctx) error {
+	var w EventWrite
+	if err := decodeJSON(c, MaxJSONBody, &w); err != nil {
+		return err
+	}
+	return answer(c, s.addEvent(c.UserContext(), currentUser(c), c.Params("id"), &w), true)
+}
+
+// addEvent appends an event to a feature's history; an event that sets a
+// status or stage changes the feature too.
+func (s *Server) addEvent(ctx context.Context, u *cunjie.User, featureID string, w *EventWrite) Outcome {
+	if !cunjie.ValidID(w.OpID) {
+		return rejected(cunjie.Invalid("opId", "required: 1–64 letters, digits, '-' or '_'"))
+	}
+	if w.By != nil {
+		return rejected(cunjie.Invalid("by", "is set by the server"))
+	}
+	now := s.now().UTC()
+	ev := cunjie.Event{ID: w.ID, Feature: featureID, Type: w.Type, At: w.At.UTC(), Location: w.Location, Note: w.Note,
+		Photos: nonNil(w.Photos), Status: w.Status, By: u.Username, Stored: now.Truncate(time.Millisecond)}
+	return s.changeFeature(ctx, u, featureID, change{op: w.OpID, action: "event", events: []cunjie.Event{ev},
+		apply: func(cur, next *cunjie.Feature, _ *geo.Index) *Outcome {
+			if cur.Deleted {
+				o := conflict(cur, "feature %s was deleted", featureID)
+				return &o
+			}
+			if err := cunjie.ValidateEvent(cur.Kind, u.Role, &ev, now); err != nil {
+				o := rejected(err)
+				return &o
+			}
+			if s.eventExists(ctx, cur, ev.ID) {
+				o := conflict(cur, "event %s exists (recorded by another op)", ev.ID)
+				return &o
+			}
+			if ev.Status != "" {
+				attr := cunjie.StatusAttr(cur.Kind)
+				if cur.Attrs[attr] != ev.Status {
+					next.Attrs[attr] = ev.Status
+					next.Version = cur.Version + 1
+				}
+			}
+			next.Events = append(next.Events, ev)
+			sort.SliceStable(next.Events, func(i, j int) bool { return next.Events[i].At.Before(next.Events[j].At) })
+			if len(next.Events) > cunjie.LatestEvents {
+				next.Events = next.Events[len(next.Events)-cunjie.LatestEvents:]
+			}
+			return nil
+		}})
+}
+
+func (s *Server) eventExists(ctx context.Context, f *cunjie.Feature, id string) bool {
+	if slices.ContainsFunc(f.Events, func(e cunjie.Event) bool { return e.ID == id }) {
+		return true
+	}
+	events, _, err := s.store.History(ctx, f.ID)
+	return err == nil && slices.ContainsFunc(events, func(e cunjie.Event) bool { return e.ID == id })
+}
+
+func (s *Server) listEvents(c *fiber.Ctx) error {
+	if _, err := s.findFeature(c.UserContext(), currentUser(c), c.Params("id")); err != nil {
+		return err
+	}
+	events, _, err := s.store.History(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"events": events})
+}
+
+func (s *Server) audit(c *fiber.Ctx) error {
+	id := c.Query("feature")
+	if id == "" {
+		return cunjie.Invalid("feature", "required: the feature whose audit trail to show")
+	}
+	ref, err := s.findFeature(c.UserContext(), currentUser(c), id)
+	if err != nil {
+		return err
+	}
+	f, err := s.currentFeature(c.UserContext(), ref.Village, id)
+	if err != nil {
+		return err
+	}
+	_, entries, err := s.store.History(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	// The create is not in the history (a bulk create writes none); it
+	// is told by the feature and its id record.
+	create := cunjie.AuditEntry{Op: ref.CreateOp, Action: "create", By: f.CreatedBy, At: f.CreatedAt, Version: 1}
+	return c.JSON(fiber.Map{"feature": id, "entries": append([]cunjie.AuditEntry{create}, entries...)})
+}
+
+// Sync limits: a phone's backlog goes up in batches of at most this many ops
+// and bytes.
+const (
+	MaxSyncOps   = 500
+	MaxSyncBytes = 4 << 20
+)
+
+// SyncOp is one write in a batch. Type is putFeature, addEvent or deleteFeature.
+type SyncOp struct {
+	Type string `json:"type"`
+	// ID is the feature's id (for addEvent, the feature the event is on).
+	ID      string        `json:"id"`
+	OpID    string        `json:"opId"`
+	Feature *FeatureWrite `json:"feature"`
+	Event   *EventWrite   `json:"event"`
+}
+
+// SyncRequest is the body of POST /sync.
+type SyncRequest struct {
+	// Ops are decoded one by one, so a malformed op is rejected alone.
+	Ops []json.RawMessage `json:"ops"`
+}
+
+// SyncResult answers one op.
+type SyncResult struct {
+	OpID    string          `json:"opId"`
+	Result  string          `json:"result"`
+	Feature *cunjie.Feature `json:"feature,omitempty"`
+	Error   *ErrorDetail    `json:"error,omitempty"`
+}
+
+func (s *Server) sync(c *fiber.Ctx) error {
+	var req SyncRequest
+	if err := decodeJSON(c, MaxSyncBytes, &req); err != nil {
+		return err
+	}
+	if len(req.Ops) > MaxSyncOps {
+		return cunjie.Errorf(cunjie.ETOOLARGE, "at most %d ops per batch, got %d", MaxSyncOps, len(req.Ops))
+	}
+	ops := make([]SyncOp, len(req.Ops))
+	bad := make([]error, len(req.Ops))
+	for i, raw := range req.Ops {
+		if err := decodeStrict(raw, &ops[i]); err != nil {
+			bad[i] = err
+			// Keep the op id, if it can be read, so the phone can match
+			// the rejection to its op.
+			var loose struct {
+				OpID string `json:"opId"`
+			}
+			json.Unmarshal(raw, &loose)
+			ops[i] = SyncOp{Type: "invalid", OpID: loose.OpID}
+		}
+	}
+	results := s.applySync(c.UserContext(), currentUser(c), ops, bad)
+	return c.JSON(fiber.Map{"results": results})
+}
+
+// applySync applies ops in order; consecutive feature writes go together
+// so their creates are stored in bulk. One bad op never sinks the others.
+func (s *Server) applySync(ctx context.Context, u *cunjie.User, ops []SyncOp, bad []error) []SyncResult {
+	outcomes := make([]Outcome, len(ops))
+	for i := 0; i < len(ops); {
+		op := &ops[i]
+		if op.Type == "putFeature" {
+			j := i
+			var ids []string
+			var ws []*FeatureWrite
+			for ; j < len(ops) && ops[j].Type == "putFeature"; j++ {
+				w := ops[j].Feature
+				if w == nil {
+					w = &FeatureWrite{}
+				}
+				if w.OpID == "" {
+					w.OpID = ops[j].OpID
+				}
+				ids = append(ids, ops[j].ID)
+				ws = append(ws, w)
+			}
+			copy(outcomes[i:j], s.putFeatures(ctx, u, ids, ws))
+			i = j
+			continue
+		}
+		switch op.Type {
+		case "invalid":
+			outcomes[i] = rejected(bad[i])
+		case "addEvent":
+			w := op.Event
+			if w == nil {
+				outcomes[i] = rejected(cunjie.Invalid("event", "required for addEvent"))
+				break
+			}
+			if w.OpID == "" {
+				w.OpID = op.OpID
+			}
+			outcomes[i] = s.addEvent(ctx, u, op.ID, w)
+		case "deleteFeature":
+			outcomes[i] = s.removeFeature(ctx, u, op.ID, op.OpID)
+		default:
+			outcomes[i] = rejected(cunjie.Invalid("type", "must be putFeature, addEvent or deleteFeature"))
+		}
+		i++
+	}
+	results := make([]SyncResult, len(ops))
+	for i, o := range outcomes {
+		r := SyncResult{OpID: ops[i].OpID, Result: o.Result, Feature: o.Feature}
+		if r.OpID == "" && ops[i].Feature != nil {
+			r.OpID = ops[i].Feature.OpID
+		}
+		if r.OpID == "" && ops[i].Event != nil {
+			r.OpID = ops[i].Event.OpID
+		}
+		if o.Err != nil {
+			_, d := errorDetail(o.Err)
+			d.Current = nil // the feature field carries the server copy
+			r.Error = &d
+			if o.Result != resultConflict {
+				r.Feature = nil
+			}
+		}
+		results[i] = r
+	}
+	return results
+}
+
+// MaxChangesPage bounds one page of the changes feed.
+const MaxChangesPage = 1000
+
+func (s *Server) changes(c *fiber.Ctx) error {
+	code := c.Query("village")
+	if _, err := s.village(c, code); err != nil {
+		return err
+	}
+	since, err := strconv.ParseInt(c.Query("since", "0"), 10, 64)
+	if err != nil || since < 0 {
+		return cunjie.Invalid("since", "a cursor from a previous answer, or 0")
+	}
+	limit, err := strconv.Atoi(c.Query("limit", "500"))
+	if err != nil || limit < 1 || limit > MaxChangesPage {
+		return cunjie.Invalid("limit", "1 to %d", MaxChangesPage)
+	}
+	vi, err := s.index.Village(c.UserContext(), code)
+	if err != nil {
+		return err
+	}
+	vi.RLock()
+	items := vi.Index.Since(since, limit+1)
+	vi.RUnlock()
+	more := len(items) > limit
+	if more {
+		items = items[:limit]
+	}
+	fs := make([]*cunjie.Feature, len(items))
+	next := since
+	for i, it := range items {
+		fs[i] = it.Value.(*cunjie.Feature)
+		next = it.Seq
+	}
+	return c.JSON(fiber.Map{"village": code, "features": fs, "next": strconv.FormatInt(next, 10), "more": more})
+}
+
+// Apply runs a batch of ops as user u, as POST /sync does (the demo loader
+// and the benchmarks use it).
+func (s *Server) Apply(ctx context.Context, u *cunjie.User, ops []SyncOp) []SyncResult {
+	return s.applySync(ctx, u, ops, make([]error, len(ops)))
+}

@@ -1,0 +1,70 @@
+package api
+
+import (
+	"context"
+	"slices"
+
+	"github.com/cunjie/cunjie"
+	"github.com/cunjie/cunjie/geo"
+)
+
+// markPendingPhotos sets each feature's photosPending to the photos it (or
+// one of its latest events) names that have not arrived yet, and links the
+// arrived ones to the feature's village for the photo access checks.
+func (s *Server) markPendingPhotos(ctx context.Context, fs []*cunjie.Feature) {
+	for _, f := range fs {
+		ids := slices.Clone(f.Photos)
+		for _, e := range f.Events {
+			ids = append(ids, e.Photos...)
+		}
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+		if len(ids) == 0 {
+			f.Flags.PhotosPending = nil
+			continue
+		}
+		// Say the feature waits before looking whether the photos are
+		// there: a photo arriving in between then finds the record and
+		// clears the flag (it waits for our village lock to do so).
+		if err := s.store.AddPendingPhotos(ctx, f.Village, f.ID, ids); err != nil {
+			s.log.Warn("pending photos not recorded", "feature", f.ID, "err", err)
+		}
+		missing, err := s.store.LinkPhotos(ctx, f.Village, ids)
+		if err != nil {
+			// Unknown is safer shown as pending: an office worker looks.
+			s.log.Warn("photo link failed", "feature", f.ID, "err", err)
+			missing = ids
+		}
+		f.Flags.PhotosPending = missing
+	}
+}
+
+// systemUser makes the server's own changes (clearing flags) through the
+// same write path as people's.
+var systemUser = &cunjie.User{ID: "system", Username: "system", Role: cunjie.RoleAdmin}
+
+// photoArrived clears the photo from the flags of the features waiting for it.
+func (s *Server) photoArrived(ctx context.Context, photoID string) {
+	village, features, err := s.store.TakePendingPhoto(ctx, photoID)
+	if err != nil {
+		s.log.Warn("pending photo lookup failed", "photo", photoID, "err", err)
+		return
+	}
+	if village != "" {
+		if _, err := s.store.LinkPhotos(ctx, village, []string{photoID}); err != nil {
+			s.log.Warn("photo link failed", "photo", photoID, "err", err)
+		}
+	}
+	for _, id := range features {
+		o := s.changeFeature(ctx, systemUser, id, change{op: "photo-" + photoID, action: "photos",
+			apply: func(cur, next *cunjie.Feature, _ *geo.Index) *Outcome {
+				if !slices.Contains(cur.Flags.PhotosPending, photoID) {
+					return &Outcome{Result: resultDuplicate, Feature: cur}
+				}
+				return nil // markPendingPhotos recomputes the flag
+			}})
+		if o.Err != nil {
+			s.log.Warn("photos pending flag not cleared", "feature", id, "err", o.Err)
+		}
+	}
+}

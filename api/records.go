@@ -1,0 +1,503 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"github.com/cunjie/cunjie"
+	"github.com/cunjie/cunjie/geo"
+	"github.com/cunjie/cunjie/store"
+)
+
+// FeatureWrite is the body of PUT /features/{id} and of a sync putFeature op.
+type FeatureWrite struct {
+	OpID        string           `json:"opId"`
+	Kind        cunjie.Kind      `json:"kind"`
+	Location    *cunjie.Location `json:"location"`
+	Attrs       map[string]any   `json:"attrs"`
+	Photos      []string         `json:"photos"`
+	BaseVersion int64            `json:"baseVersion"`
+	// Village is read only for a point that lies in no village.
+	Village string `json:"village"`
+	// Fields only the server sets: sent, they are refused, not ignored.
+	Version   json.RawMessage `json:"version"`
+	CreatedBy json.RawMessage `json:"createdBy"`
+	Seq       json.RawMessage `json:"seq"`
+	Flags     json.RawMessage `json:"flags"`
+}
+
+// Outcome is what became of one write.
+type Outcome struct {
+	Result  string          // applied, duplicate, conflict, rejected
+	Feature *cunjie.Feature // the stored feature (server copy on conflict)
+	Err     error           // for conflict and rejected
+}
+
+const (
+	resultApplied   = "applied"
+	resultDuplicate = "duplicate"
+	resultConflict  = "conflict"
+	resultRejected  = "rejected"
+)
+
+func rejected(err error) Outcome { return Outcome{Result: resultRejected, Err: err} }
+
+func conflict(f *cunjie.Feature, format string, args ...any) Outcome {
+	e := cunjie.Errorf(cunjie.ECONFLICT, format, args...)
+	e.Current = f
+	return Outcome{Result: resultConflict, Feature: f, Err: e}
+}
+
+// featureCreate is a validated create, ready to store.
+type featureCreate struct {
+	index int // position in the caller's list
+	op    string
+	f     *cunjie.Feature
+}
+
+// checkFeatureWrite validates what any write of a feature carries.
+func checkFeatureWrite(id string, w *FeatureWrite, u *cunjie.User) (map[string]any, error) {
+	fe := cunjie.FieldErrors{}
+	if !cunjie.ValidID(id) {
+		fe.Add("id", "1–64 letters, digits, '-' or '_'")
+	}
+	if !cunjie.ValidID(w.OpID) {
+		fe.Add("opId", "required: 1–64 letters, digits, '-' or '_'")
+	}
+	for name, raw := range map[string]json.RawMessage{"version": w.Version, "createdBy": w.CreatedBy, "seq": w.Seq, "flags": w.Flags} {
+		if raw != nil {
+			fe.Add(name, "is set by the server; send baseVersion to update")
+		}
+	}
+	if w.BaseVersion < 0 {
+		fe.Add("baseVersion", "must not be negative")
+	}
+	if w.Location == nil {
+		fe.Add("location", "required")
+	}
+	if len(w.Photos) > maxPhotosPerObject {
+		fe.Add("photos", "at most %d", maxPhotosPerObject)
+	}
+	for _, p := range w.Photos {
+		if !cunjie.ValidID(p) {
+			fe.Add("photos", "%q is not a photo id", p)
+		}
+	}
+	if err := fe.Err(); err != nil {
+		return nil, err
+	}
+	if err := cunjie.ValidateLocation("location", *w.Location); err != nil {
+		return nil, err
+	}
+	attrs, err := cunjie.NormalizeAttrs(w.Kind, w.Attrs)
+	if err != nil {
+		return nil, err
+	}
+	return attrs, nil
+}
+
+const maxPhotosPerObject = 10
+
+// villageFor finds the village a new point belongs to and whether it lies
+// outside every village.
+func (s *Server) villageFor(u *cunjie.User, loc cunjie.Location, named string) (string, bool, error) {
+	vs := s.villages.Load()
+	code, ok := vs.Locate(orb.Point{loc.Lon, loc.Lat})
+	outside := false
+	if !ok {
+		if named == "" {
+			return "", false, cunjie.Invalid("location", "lies in no village; name the village to record it outside its boundary")
+		}
+		if _, exists := vs.Get(named); !exists {
+			return "", false, cunjie.Invalid("village", "no village with code %q", named)
+		}
+		code, outside = named, true
+	}
+	if !u.CanWriteVillage(code) {
+		e := cunjie.Errorf(cunjie.EFORBIDDEN, "you may not record in village %s", code)
+		e.Fields = map[string]string{"village": "not one of your villages"}
+		return "", false, e
+	}
+	return code, outside, nil
+}
+
+// putFeatures applies creates and updates in order. Runs of creates are
+// stored in bulk: that is what makes a phone's backlog of hundreds of new
+// bins arrive in seconds.
+func (s *Server) putFeatures(ctx context.Context, u *cunjie.User, ids []string, ws []*FeatureWrite) []Outcome {
+	out := make([]Outcome, len(ws))
+	var run []featureCreate
+	flush := func() {
+		s.createFeatures(ctx, u, run, out)
+		run = run[:0]
+	}
+	for i, w := range ws {
+		attrs, err := checkFeatureWrite(ids[i], w, u)
+		if err != nil {
+			out[i] = rejected(err)
+			continue
+		}
+		if w.BaseVersion > 0 {
+			flush()
+			out[i] = s.updateFeature(ctx, u, ids[i], w, attrs)
+			continue
+		}
+		if err := cunjie.CheckRoleAttrs(u.Role, w.Kind, attrs); err != nil {
+			out[i] = rejected(err)
+			continue
+		}
+		village, outside, err := s.villageFor(u, *w.Location, w.Village)
+		if err != nil {
+			out[i] = rejected(err)
+			continue
+		}
+		now := s.now().UTC().Truncate(time.Millisecond)
+		f := &cunjie.Feature{ID: ids[i], Village: village, Kind: w.Kind, Location: *w.Location, Attrs: attrs,
+			Photos: nonNil(w.Photos), Version: 1, CreatedBy: u.Username, CreatedAt: now, UpdatedBy: u.Username,
+			UpdatedAt: now, Events: []cunjie.Event{}, Ops: []string{w.OpID}}
+		f.Flags.OutsideVillage = outside
+		f.Flags.LowAccuracy = w.Location.Accuracy > cunjie.LowAccuracyM
+		run = append(run, featureCreate{index: i, op: w.OpID, f: f})
+	}
+	flush()
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// createFeatures stores a run of new features: ids are claimed in one
+// round trip, each village's features inserted in one more, and the index
+// updated under the village's lock so the changes feed sees them in order.
+func (s *Server) createFeatures(ctx context.Context, u *cunjie.User, run []featureCreate, out []Outcome) {
+	if len(run) == 0 {
+		return
+	}
+	ids := make([]string, len(run))
+	villages := make([]string, len(run))
+	ops := make([]string, len(run))
+	for i, c := range run {
+		ids[i], villages[i], ops[i] = c.f.ID, c.f.Village, c.op
+	}
+	taken, err := s.store.ClaimFeatureIDs(ctx, ids, villages, ops)
+	if err != nil {
+		for _, c := range run {
+			out[c.index] = rejected(err)
+		}
+		return
+	}
+	// A taken id created by this very op is a replay: answer the stored
+	// feature, or finish the create if a crash came between the claim and
+	// the insert.
+	byVillage := map[string][]featureCreate{}
+	seen := map[string]bool{}
+	for i, c := range run {
+		if seen[c.f.ID] {
+			out[c.index] = s.replayCreate(ctx, c)
+			continue
+		}
+		seen[c.f.ID] = true
+		if t := taken[i]; t != nil {
+			if t.CreateOp != c.op {
+				cur, _ := s.currentFeature(ctx, t.Village, c.f.ID)
+				out[c.index] = conflict(cur, "feature %s exists (created by another op)", c.f.ID)
+				continue
+			}
+			c.f.Village = t.Village
+			if cur, err := s.currentFeature(ctx, t.Village, c.f.ID); err == nil {
+				out[c.index] = Outcome{Result: resultDuplicate, Feature: cur}
+				continue
+			}
+		}
+		byVillage[c.f.Village] = append(byVillage[c.f.Village], c)
+	}
+	for _, village := range slices.Sorted(maps.Keys(byVillage)) {
+		s.insertVillageFeatures(ctx, village, byVillage[village], out)
+	}
+}
+
+// replayCreate answers a create repeated within one batch.
+func (s *Server) replayCreate(ctx context.Context, c featureCreate) Outcome {
+	ref, err := s.store.FeatureRef(ctx, c.f.ID)
+	if err != nil {
+		return rejected(err)
+	}
+	cur, err := s.currentFeature(ctx, ref.Village, c.f.ID)
+	if err != nil {
+		return rejected(err)
+	}
+	if ref.CreateOp != c.op {
+		return conflict(cur, "feature %s exists (created by another op)", c.f.ID)
+	}
+	return Outcome{Result: resultDuplicate, Feature: cur}
+}
+
+func (s *Server) insertVillageFeatures(ctx context.Context, village string, cs []featureCreate, out []Outcome) {
+	fail := func(err error) {
+		for _, c := range cs {
+			out[c.index] = rejected(err)
+		}
+	}
+	vi, err := s.index.Village(ctx, village)
+	if err != nil {
+		fail(err)
+		return
+	}
+	vi.Lock()
+	defer vi.Unlock()
+	last, err := s.store.NextSeqs(ctx, village, int64(len(cs)))
+	if err != nil {
+		fail(err)
+		return
+	}
+	fs := make([]*cunjie.Feature, len(cs))
+	// New features of one batch are checked against each other too.
+	pending := geo.NewIndex()
+	for i, c := range cs {
+		f := c.f
+		f.Seq = last - int64(len(cs)) + 1 + int64(i)
+		f.Flags.PossibleDuplicate = nearDuplicate(vi.Index, f)
+		if f.Flags.PossibleDuplicate == "" {
+			f.Flags.PossibleDuplicate = nearDuplicate(pending, f)
+		}
+		pending.Put(featureItem(f))
+		fs[i] = f
+	}
+	s.markPendingPhotos(ctx, fs)
+	existed, err := s.store.InsertFeatures(ctx, village, fs)
+	if err != nil {
+		s.index.Invalidate(village)
+		fail(err)
+		return
+	}
+	for i, c := range cs {
+		if existed[i] {
+			// Only a replay of an interrupted create can find its feature
+			// stored already (the id claim rules out all else).
+			cur, err := s.store.Feature(ctx, village, c.f.ID)
+			if err != nil {
+				out[c.index] = rejected(err)
+				continue
+			}
+			out[c.index] = Outcome{Result: resultDuplicate, Feature: cur}
+			vi.Index.Put(featureItem(cur))
+			continue
+		}
+		vi.Index.Put(featureItem(c.f))
+		out[c.index] = Outcome{Result: resultApplied, Feature: c.f}
+	}
+	s.bumpRev(ctx, vi, village)
+}
+
+// bumpRev records a finished write; if another instance wrote meanwhile,
+// the index is dropped so the next reader reloads it.
+func (s *Server) bumpRev(ctx context.Context, vi *geo.VillageIndex, village string) {
+	rev, err := s.store.BumpRev(ctx, village)
+	if err != nil || rev != vi.Rev+1 {
+		s.index.Invalidate(village)
+		return
+	}
+	vi.Rev = rev
+}
+
+// nearDuplicate names a feature of the same kind within a few metres.
+func nearDuplicate(x *geo.Index, f *cunjie.Feature) string {
+	hits := x.Nearest(orb.Point{f.Location.Lon, f.Location.Lat}, 1, cunjie.DuplicateRadiusM, func(it geo.Item) bool {
+		o := it.Value.(*cunjie.Feature)
+		return it.ID != f.ID && o.Kind == f.Kind && !o.Deleted
+	})
+	if len(hits) == 0 {
+		return ""
+	}
+	return hits[0].ID
+}
+
+func featureItem(f *cunjie.Feature) geo.Item {
+	return geo.Item{ID: f.ID, Point: orb.Point{f.Location.Lon, f.Location.Lat}, Kind: string(f.Kind), Seq: f.Seq, Value: f}
+}
+
+// currentFeature reads a feature from its village's index.
+func (s *Server) currentFeature(ctx context.Context, village, id string) (*cunjie.Feature, error) {
+	vi, err := s.index.Village(ctx, village)
+	if err != nil {
+		return nil, err
+	}
+	vi.RLock()
+	it, ok := vi.Index.Get(id)
+	vi.RUnlock()
+	if !ok {
+		return nil, cunjie.Errorf(cunjie.ENOTFOUND, "feature %s not found", id)
+	}
+	return it.Value.(*cunjie.Feature), nil
+}
+
+// findFeature locates a feature the caller may read; one in a village they
+// may not see is answered as not found, so ids cannot be probed.
+func (s *Server) findFeature(ctx context.Context, u *cunjie.User, id string) (store.FeatureRef, error) {
+	ref, err := s.store.FeatureRef(ctx, id)
+	if err != nil {
+		return ref, err
+	}
+	if !u.CanReadVillage(ref.Village) {
+		return ref, cunjie.Errorf(cunjie.ENOTFOUND, "feature %s not found", id)
+	}
+	return ref, nil
+}
+
+// change is one write to an existing feature, made under its village lock.
+type change struct {
+	op     string
+	action string
+	// apply returns the next state from a copy of the current one, or an
+	// Outcome to answer instead (conflict, rejection).
+	apply func(cur, next *cunjie.Feature, x *geo.Index) *Outcome
+	// events are appended to the history with the audit entry.
+	events []cunjie.Event
+}
+
+// changeFeature runs one change on a stored feature: replayed ops answer
+// duplicate, the rest are compare-and-set against the version in memory.
+func (s *Server) changeFeature(ctx context.Context, u *cunjie.User, id string, ch change) Outcome {
+	ref, err := s.findFeature(ctx, u, id)
+	if err != nil {
+		return rejected(err)
+	}
+	if !u.CanWriteVillage(ref.Village) {
+		return rejected(cunjie.Errorf(cunjie.ENOTFOUND, "feature %s not found", id))
+	}
+	vi, err := s.index.Village(ctx, ref.Village)
+	if err != nil {
+		return rejected(err)
+	}
+	vi.Lock()
+	defer vi.Unlock()
+	it, ok := vi.Index.Get(id)
+	if !ok {
+		// Claimed but never stored: a create that crashed half way.
+		return rejected(cunjie.Errorf(cunjie.ENOTFOUND, "feature %s not found", id))
+	}
+	cur := it.Value.(*cunjie.Feature)
+	if slices.Contains(cur.Ops, ch.op) {
+		return Outcome{Result: resultDuplicate, Feature: cur}
+	}
+	next := cloneFeature(cur)
+	if o := ch.apply(cur, next, vi.Index); o != nil {
+		return *o
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	next.UpdatedBy, next.UpdatedAt = u.Username, now
+	next.Ops = append(next.Ops, ch.op)
+	if len(next.Ops) > cunjie.RecentOps {
+		next.Ops = next.Ops[len(next.Ops)-cunjie.RecentOps:]
+	}
+	s.markPendingPhotos(ctx, []*cunjie.Feature{next})
+	seq, err := s.store.NextSeqs(ctx, ref.Village, 1)
+	if err != nil {
+		return rejected(err)
+	}
+	next.Seq = seq
+	if err := s.store.ReplaceFeature(ctx, next, cur.Version); err != nil {
+		// Another instance changed it: reload and let the phone choose.
+		s.index.Invalidate(ref.Village)
+		if cunjie.ErrorCode(err) == cunjie.ECONFLICT {
+			if stored, err2 := s.store.Feature(ctx, ref.Village, id); err2 == nil {
+				return conflict(stored, "feature %s was changed meanwhile", id)
+			}
+		}
+		return rejected(err)
+	}
+	audit := cunjie.AuditEntry{Op: ch.op, Action: ch.action, By: u.Username, At: now, Version: next.Version, Changes: diff(cur, next)}
+	if err := s.store.AppendHistory(ctx, id, ch.events, []cunjie.AuditEntry{audit}); err != nil {
+		s.log.Error("history not written", "feature", id, "op", ch.op, "err", err)
+	}
+	vi.Index.Put(featureItem(next))
+	s.bumpRev(ctx, vi, ref.Village)
+	return Outcome{Result: resultApplied, Feature: next}
+}
+
+func cloneFeature(f *cunjie.Feature) *cunjie.Feature {
+	c := *f
+	c.Attrs = maps.Clone(f.Attrs)
+	c.Photos = slices.Clone(f.Photos)
+	c.Events = slices.Clone(f.Events)
+	c.Ops = slices.Clone(f.Ops)
+	c.Flags.PhotosPending = slices.Clone(f.Flags.PhotosPending)
+	return &c
+}
+
+// updateFeature applies a PUT with a baseVersion.
+func (s *Server) updateFeature(ctx context.Context, u *cunjie.User, id string, w *FeatureWrite, attrs map[string]any) Outcome {
+	return s.changeFeature(ctx, u, id, change{op: w.OpID, action: "update", apply: func(cur, next *cunjie.Feature, x *geo.Index) *Outcome {
+		if cur.Deleted {
+			o := conflict(cur, "feature %s was deleted", id)
+			return &o
+		}
+		if w.Kind != cur.Kind {
+			o := rejected(cunjie.Invalid("kind", "cannot change from %s; delete and record anew", cur.Kind))
+			return &o
+		}
+		if w.BaseVersion != cur.Version {
+			o := conflict(cur, "feature %s is at version %d, not %d", id, cur.Version, w.BaseVersion)
+			return &o
+		}
+		status := cunjie.StatusAttr(cur.Kind)
+		if attrs[status] != cur.Attrs[status] {
+			if err := cunjie.CheckRoleAttrs(u.Role, cur.Kind, attrs); err != nil {
+				o := rejected(err)
+				return &o
+			}
+		}
+		code, ok := s.villages.Load().Locate(orb.Point{w.Location.Lon, w.Location.Lat})
+		if ok && code != cur.Village {
+			o := rejected(cunjie.Invalid("location", "lies in village %s, not %s; delete the feature and record it there", code, cur.Village))
+			return &o
+		}
+		next.Flags.OutsideVillage = !ok
+		moved := w.Location.Lon != cur.Location.Lon || w.Location.Lat != cur.Location.Lat
+		next.Location = *w.Location
+		next.Flags.LowAccuracy = w.Location.Accuracy > cunjie.LowAccuracyM
+		next.Attrs = attrs
+		next.Photos = nonNil(w.Photos)
+		next.Version = cur.Version + 1
+		if moved {
+			next.Flags.PossibleDuplicate = nearDuplicate(x, next)
+		}
+		return nil
+	}})
+}
+
+// diff lists the fields a write changed, for the audit log.
+func diff(a, b *cunjie.Feature) map[string]cunjie.Change {
+	d := map[string]cunjie.Change{}
+	if a.Location != b.Location {
+		d["location"] = cunjie.Change{From: a.Location, To: b.Location}
+	}
+	keys := map[string]bool{}
+	for k := range a.Attrs {
+		keys[k] = true
+	}
+	for k := range b.Attrs {
+		keys[k] = true
+	}
+	for k := range keys {
+		if a.Attrs[k] != b.Attrs[k] {
+			d["attrs."+k] = cunjie.Change{From: a.Attrs[k], To: b.Attrs[k]}
+		}
+	}
+	if !slices.Equal(a.Photos, b.Photos) {
+		d["photos"] = cunjie.Change{From: a.Photos, To: b.Photos}
+	}
+	if a.Deleted != b.Deleted {
+		d["deleted"] = cunjie.Change{From: a.Deleted, To: b.Deleted}
+	}
+	return d
+}

@@ -1,0 +1,57 @@
+package api
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/cunjie/cunjie"
+)
+
+// route is one API operation. The table below is the one place routes are
+// declared: New registers them and the OpenAPI document is made from them.
+type route struct {
+	method  string
+	path    string // Fiber syntax, below /api/v1
+	summary string
+	tag     string
+	public  bool          // no token needed
+	roles   []cunjie.Role // nil: any logged-in user
+	handler fiber.Handler
+	// body and response name the JSON shapes for the OpenAPI document.
+	body     string
+	response string
+}
+
+var (
+	adminOnly    = []cunjie.Role{cunjie.RoleAdmin}
+	staffWriters = []cunjie.Role{cunjie.RoleAdmin, cunjie.RoleInspector}
+)
+
+func (s *Server) routeTable() []route {
+	return []route{
+		{method: "POST", path: "/auth/login", summary: "Log in with username and password; answers a bearer token", tag: "auth", public: true, handler: s.login, body: "LoginRequest", response: "LoginResponse"},
+		{method: "POST", path: "/auth/logout", summary: "End this session", tag: "auth", handler: s.logout},
+		{method: "GET", path: "/me", summary: "The logged-in user, with role and villages", tag: "auth", handler: s.me, response: "User"},
+
+		{method: "GET", path: "/users", summary: "List users", tag: "users", roles: adminOnly, handler: s.listUsers},
+		{method: "POST", path: "/users", summary: "Create a user", tag: "users", roles: adminOnly, handler: s.createUser, body: "CreateUser", response: "User"},
+		{method: "PATCH", path: "/users/:id", summary: "Change a user's name, role, villages, password, or disable them", tag: "users", roles: adminOnly, handler: s.patchUser, body: "PatchUser", response: "User"},
+
+		{method: "GET", path: "/villages", summary: "Villages the caller may see", tag: "villages", handler: s.listVillages},
+		{method: "GET", path: "/villages/locate", summary: "The village containing lon,lat (404 if none)", tag: "villages", handler: s.locateVillage},
+		{method: "POST", path: "/villages/import", summary: "Import village boundaries from GeoJSON or KML; all or nothing", tag: "villages", roles: adminOnly, handler: s.importVillages},
+		{method: "GET", path: "/villages/:code", summary: "One village with its boundary as GeoJSON", tag: "villages", handler: s.getVillage, response: "VillageDetail"},
+
+		{method: "PUT", path: "/features/:id", summary: "Create (no baseVersion) or update (baseVersion = the version edited) a feature; idempotent by opId", tag: "features", handler: s.putFeature, body: "FeatureWrite", response: "Feature"},
+		{method: "GET", path: "/features/:id", summary: "One feature", tag: "features", handler: s.getFeature, response: "Feature"},
+		{method: "DELETE", path: "/features/:id", summary: "Soft-delete a feature (?opId=)", tag: "features", roles: staffWriters, handler: s.deleteFeature, response: "Feature"},
+		{method: "POST", path: "/features/:id/events", summary: "Record an event on a feature; one that sets a status or stage changes the feature", tag: "features", handler: s.postEvent, body: "EventWrite", response: "Feature"},
+		{method: "GET", path: "/features/:id/events", summary: "A feature's full event history", tag: "features", handler: s.listEvents},
+		{method: "POST", path: "/sync", summary: "A batch of up to 500 ops (putFeature, addEvent, deleteFeature); one result per op", tag: "sync", handler: s.sync, body: "SyncRequest", response: "SyncResponse"},
+		{method: "GET", path: "/changes", summary: "Features of a village changed after a cursor (?village=&since=&limit=), oldest first", tag: "sync", handler: s.changes},
+		{method: "GET", path: "/audit", summary: "Who changed a feature, when, from which op, and what (?feature=)", tag: "features", roles: adminOnly, handler: s.audit},
+		{method: "PUT", path: "/photos/:id", summary: "Upload a JPEG, PNG or WebP photo (raw body, up to 8 MB); idempotent", tag: "photos", handler: s.putPhoto},
+		{method: "GET", path: "/photos/:id", summary: "A photo's bytes (?size=thumb for ~320 px)", tag: "photos", handler: s.getPhoto},
+
+		{method: "GET", path: "/openapi.json", summary: "This document", tag: "meta", handler: s.openAPI},
+	}
+}

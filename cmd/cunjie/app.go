@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+
+	"github.com/cunjie/cunjie"
+	"github.com/cunjie/cunjie/api"
+	"github.com/cunjie/cunjie/pwa"
+	"github.com/cunjie/cunjie/store"
+)
+
+// Main is the running program: tests boot it on port 0 and close it.
+type Main struct {
+	Config Config
+	Store  *store.Store
+	Server *api.Server
+
+	log    *slog.Logger
+	stdout io.Writer
+	ln     net.Listener
+	served chan error
+}
+
+// NewMain returns a program that logs to stderr and prints what a person
+// must see (URL, logins) to stdout.
+func NewMain(cfg Config, stdout, stderr io.Writer) *Main {
+	return &Main{Config: cfg, log: newLogger(cfg, stderr), stdout: stdout}
+}
+
+// Run opens the store, makes the first admin, optionally loads the demo
+// town, and starts serving. It returns once the server listens.
+func (m *Main) Run(ctx context.Context) error {
+	m.log.Info("starting", "version", version, "config", m.Config.String())
+	st, err := m.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	m.Store = st
+	if err := m.ensureAdmin(ctx); err != nil {
+		return err
+	}
+	if m.Config.Demo {
+		if err := loadDemo(ctx, st, m.Config.DataDir, m.stdout, m.log); err != nil {
+			return fmt.Errorf("demo town: %w", err)
+		}
+	}
+	m.Server, err = api.New(ctx, api.Options{
+		Store: st, Logger: m.log, Version: version,
+		Static: filesystem.New(filesystem.Config{Root: http.FS(pwa.Files()), Index: "index.html"}),
+	})
+	if err != nil {
+		return err
+	}
+	if m.Config.Demo {
+		if err := loadDemoFeaturesAs(ctx, m.Store, m.Server, m.log); err != nil {
+			return fmt.Errorf("demo town: %w", err)
+		}
+	}
+	m.ln, err = net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.Server.App().Listener(m.ln) }()
+	fmt.Fprintf(m.stdout, "Cunjie (村洁) is serving at %s\n", m.URL())
+	return nil
+}
+
+func (m *Main) openStore(ctx context.Context) (*store.Store, error) {
+	return store.Open(ctx, store.Config{URI: m.Config.MongoURI, DataDir: m.Config.DataDir, DB: m.Config.DB, Logger: m.log})
+}
+
+// URL is where a browser on this machine reaches the server.
+func (m *Main) URL() string {
+	addr := m.ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return fmt.Sprintf("http://%s", net.JoinHostPort(host, fmt.Sprint(addr.Port)))
+}
+
+// Close stops taking requests, lets running ones finish for a few seconds,
+// and closes the store.
+func (m *Main) Close() error {
+	var errs []error
+	if m.Server != nil && m.ln != nil {
+		if err := m.Server.App().ShutdownWithTimeout(4 * time.Second); err != nil {
+			errs = append(errs, err)
+		}
+		<-m.served
+	}
+	if m.Store != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		errs = append(errs, m.Store.Close(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+const adminPasswordFile = "initial-admin-password"
+
+// ensureAdmin creates the first admin on an empty store. Its password comes
+// from CUNJIE_ADMIN_PASSWORD or is generated, printed once and, on the
+// embedded store, kept in a file only the owner can read.
+func (m *Main) ensureAdmin(ctx context.Context) error {
+	n, err := m.Store.CountUsers(ctx)
+	if err != nil {
+		return err
+	}
+	pwFile := ""
+	if m.Store.Embedded() {
+		pwFile = filepath.Join(m.Config.DataDir, adminPasswordFile)
+	}
+	if n > 0 {
+		if pwFile != "" {
+			if _, err := os.Stat(pwFile); err == nil {
+				fmt.Fprintf(m.stdout, "Admin login: admin, password in %s (delete the file once you changed it)\n", pwFile)
+			}
+		}
+		return nil
+	}
+	pw := m.Config.AdminPassword
+	generated := pw == ""
+	if generated {
+		pw = randomPassword()
+	}
+	u := &cunjie.User{Username: "admin", Name: "镇办管理员", Role: cunjie.RoleAdmin}
+	if err := m.Store.CreateUser(ctx, u, pw); err != nil {
+		return fmt.Errorf("create the first admin: %w", err)
+	}
+	if !generated {
+		fmt.Fprintln(m.stdout, "Admin login: admin, password from CUNJIE_ADMIN_PASSWORD")
+		return nil
+	}
+	fmt.Fprintf(m.stdout, "Admin login: admin / %s   (shown once", pw)
+	if pwFile != "" {
+		if err := os.WriteFile(pwFile, []byte(pw+"\n"), 0o600); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.stdout, "; also kept in %s", pwFile)
+	}
+	fmt.Fprintln(m.stdout, ")")
+	return nil
+}
+
+// randomPassword returns 16 characters that are easy to read aloud and type
+// on a phone: no 0/O, 1/l/I.
+func randomPassword() string {
+	const alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	var b [16]byte
+	rand.Read(b[:])
+	var sb strings.Builder
+	for _, x := range b {
+		sb.WriteByte(alphabet[int(x)%len(alphabet)])
+	}
+	return sb.String()
+}

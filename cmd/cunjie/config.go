@@ -1,0 +1,133 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Config is everything the program reads from flags and the environment.
+// Each flag has an environment variable; a flag given wins over it.
+type Config struct {
+	Addr          string
+	DataDir       string
+	MongoURI      string
+	DB            string
+	AdminPassword string
+	LogFormat     string
+	LogLevel      string
+	Demo          bool
+}
+
+// configVar describes one setting: flag name, environment name, default.
+type configVar struct {
+	flag, env, def, usage string
+	secret                bool
+}
+
+var configVars = []configVar{
+	{"addr", "CUNJIE_ADDR", ":8080", "address to listen on", false},
+	{"data-dir", "CUNJIE_DATA_DIR", "./data", "directory of the embedded store (used when MONGODB_URI is empty)", false},
+	{"mongodb-uri", "MONGODB_URI", "", "MongoDB URI; empty runs the embedded store", true},
+	{"db", "CUNJIE_DB", "cunjie", "database name", false},
+	{"admin-password", "CUNJIE_ADMIN_PASSWORD", "", "password of the first admin; empty generates one", true},
+	{"log-format", "CUNJIE_LOG_FORMAT", "text", "log format: text or json", false},
+	{"log-level", "CUNJIE_LOG_LEVEL", "info", "log level: debug, info, warn, error", false},
+	{"demo", "CUNJIE_DEMO", "false", "load the demo town into an empty store at start", false},
+}
+
+// parseConfig reads flags from args over the environment, then validates.
+func parseConfig(name string, args []string, getenv func(string) string) (Config, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	vals := map[string]*string{}
+	bools := map[string]*bool{}
+	for _, v := range configVars {
+		def := v.def
+		if e := getenv(v.env); e != "" {
+			def = e
+		}
+		// MONGODB_URI and the password may also come from a file, so that
+		// secrets need not sit in the environment.
+		if f := getenv(v.env + "_FILE"); f != "" && v.secret {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return Config{}, fmt.Errorf("%s_FILE: %w", v.env, err)
+			}
+			def = strings.TrimSpace(string(b))
+		}
+		if v.def == "false" {
+			b := fs.Bool(v.flag, false, v.usage+" ($"+v.env+")")
+			bools[v.flag] = b
+			vals[v.flag] = &def
+			continue
+		}
+		vals[v.flag] = fs.String(v.flag, def, v.usage+" ($"+v.env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	demo, err := strconv.ParseBool(*vals["demo"])
+	if err != nil {
+		return Config{}, fmt.Errorf("--demo / CUNJIE_DEMO: %q is not true or false", *vals["demo"])
+	}
+	demo = demo || *bools["demo"]
+	c := Config{
+		Addr: *vals["addr"], DataDir: *vals["data-dir"], MongoURI: *vals["mongodb-uri"], DB: *vals["db"],
+		AdminPassword: *vals["admin-password"], LogFormat: *vals["log-format"], LogLevel: *vals["log-level"], Demo: demo,
+	}
+	return c, c.validate()
+}
+
+var dbNameRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,63}$`)
+
+func (c Config) validate() error {
+	var errs []error
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("--addr / CUNJIE_ADDR: %q is not host:port (e.g. :8080)", c.Addr))
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		errs = append(errs, fmt.Errorf("--addr / CUNJIE_ADDR: port %q is not 0–65535", port))
+	}
+	if c.MongoURI == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("--data-dir / CUNJIE_DATA_DIR: needed when MONGODB_URI is empty"))
+	}
+	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+		errs = append(errs, errors.New("MONGODB_URI: must start with mongodb:// or mongodb+srv://"))
+	}
+	if !dbNameRe.MatchString(c.DB) {
+		errs = append(errs, fmt.Errorf("--db / CUNJIE_DB: %q must be 1–63 letters, digits, '_' or '-'", c.DB))
+	}
+	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
+		errs = append(errs, errors.New("CUNJIE_ADMIN_PASSWORD: at least 8 characters"))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("--log-format / CUNJIE_LOG_FORMAT: %q is not text or json", c.LogFormat))
+	}
+	if _, ok := logLevels[c.LogLevel]; !ok {
+		errs = append(errs, fmt.Errorf("--log-level / CUNJIE_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel))
+	}
+	return errors.Join(errs...)
+}
+
+// String masks secrets so the config can be logged whole.
+func (c Config) String() string {
+	mask := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return "***"
+	}
+	uri := c.MongoURI
+	if i := strings.Index(uri, "@"); i > 0 {
+		uri = uri[:strings.Index(uri, "://")+3] + "***" + uri[i:]
+	}
+	return fmt.Sprintf("addr=%s data-dir=%s mongodb-uri=%s db=%s admin-password=%s log-format=%s demo=%v",
+		c.Addr, c.DataDir, uri, c.DB, mask(c.AdminPassword), c.LogFormat, c.Demo)
+}

@@ -1,0 +1,397 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"slices"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/cunjie/cunjie"
+)
+
+// Features live in one collection per village ("features_<code>"): the
+// embedded backend reads a whole collection for any filter but _id, so a
+// village's load then costs that village, not the town. "feature_ids" maps
+// every feature id to its village, keeps ids unique across villages, and
+// remembers the op that created the feature.
+const (
+	colFeatureIDs = "feature_ids"
+	colHistories  = "histories"
+)
+
+func featuresCol(village string) string { return "features_" + village }
+
+type featureIDDoc struct {
+	ID      string `bson:"_id"`
+	Village string `bson:"village"`
+	Op      string `bson:"op"`
+}
+
+type pointDoc struct {
+	Type        string    `bson:"type"`
+	Coordinates []float64 `bson:"coordinates"`
+}
+
+type flagsDoc struct {
+	LowAccuracy       bool     `bson:"lowAccuracy,omitempty"`
+	OutsideVillage    bool     `bson:"outsideVillage,omitempty"`
+	PossibleDuplicate string   `bson:"possibleDuplicate,omitempty"`
+	PhotosPending     []string `bson:"photosPending,omitempty"`
+}
+
+type eventDoc struct {
+	ID       string    `bson:"_id"`
+	Type     string    `bson:"type"`
+	At       time.Time `bson:"at"`
+	Location *pointDoc `bson:"location,omitempty"`
+	Accuracy float64   `bson:"accuracy,omitempty"`
+	Note     string    `bson:"note,omitempty"`
+	Photos   []string  `bson:"photos,omitempty"`
+	Status   string    `bson:"status,omitempty"`
+	By       string    `bson:"by"`
+	Stored   time.Time `bson:"stored"`
+}
+
+type featureDoc struct {
+	ID      string `bson:"_id"`
+	Village string `bson:"village"`
+	Kind    string `bson:"kind"`
+	// Location is a GeoJSON point so that a real MongoDB can index it
+	// 2dsphere for analysts' own queries.
+	Location  pointDoc   `bson:"location"`
+	Accuracy  float64    `bson:"accuracy,omitempty"`
+	Attrs     bson.M     `bson:"attrs"`
+	Photos    []string   `bson:"photos"`
+	Flags     flagsDoc   `bson:"flags"`
+	Version   int64      `bson:"version"`
+	Seq       int64      `bson:"seq"`
+	Deleted   bool       `bson:"deleted,omitempty"`
+	CreatedBy string     `bson:"createdBy"`
+	CreatedAt time.Time  `bson:"createdAt"`
+	UpdatedBy string     `bson:"updatedBy"`
+	UpdatedAt time.Time  `bson:"updatedAt"`
+	Events    []eventDoc `bson:"events"`
+	Ops       []string   `bson:"ops"`
+}
+
+func toPoint(lon, lat float64) pointDoc {
+	return pointDoc{Type: "Point", Coordinates: []float64{lon, lat}}
+}
+
+func eventToDoc(e *cunjie.Event) eventDoc {
+	d := eventDoc{ID: e.ID, Type: e.Type, At: e.At, Note: e.Note, Photos: e.Photos, Status: e.Status, By: e.By, Stored: e.Stored}
+	if e.Location != nil {
+		p := toPoint(e.Location.Lon, e.Location.Lat)
+		d.Location = &p
+		d.Accuracy = e.Location.Accuracy
+	}
+	return d
+}
+
+func (d *eventDoc) toDomain(feature string) cunjie.Event {
+	e := cunjie.Event{ID: d.ID, Feature: feature, Type: d.Type, At: d.At.UTC(), Note: d.Note, Photos: d.Photos,
+		Status: d.Status, By: d.By, Stored: d.Stored.UTC()}
+	if e.Photos == nil {
+		e.Photos = []string{}
+	}
+	if d.Location != nil && len(d.Location.Coordinates) == 2 {
+		e.Location = &cunjie.Location{Lon: d.Location.Coordinates[0], Lat: d.Location.Coordinates[1], Accuracy: d.Accuracy}
+	}
+	return e
+}
+
+func featureToDoc(f *cunjie.Feature) featureDoc {
+	d := featureDoc{ID: f.ID, Village: f.Village, Kind: string(f.Kind), Location: toPoint(f.Location.Lon, f.Location.Lat),
+		Accuracy: f.Location.Accuracy, Attrs: bson.M(f.Attrs), Photos: f.Photos,
+		Flags: flagsDoc{LowAccuracy: f.Flags.LowAccuracy, OutsideVillage: f.Flags.OutsideVillage,
+			PossibleDuplicate: f.Flags.PossibleDuplicate, PhotosPending: f.Flags.PhotosPending},
+		Version: f.Version, Seq: f.Seq, Deleted: f.Deleted, CreatedBy: f.CreatedBy, CreatedAt: f.CreatedAt,
+		UpdatedBy: f.UpdatedBy, UpdatedAt: f.UpdatedAt, Ops: f.Ops}
+	if d.Photos == nil {
+		d.Photos = []string{}
+	}
+	if d.Attrs == nil {
+		d.Attrs = bson.M{}
+	}
+	d.Events = make([]eventDoc, len(f.Events))
+	for i := range f.Events {
+		d.Events[i] = eventToDoc(&f.Events[i])
+	}
+	return d
+}
+
+func (d *featureDoc) toDomain() *cunjie.Feature {
+	f := &cunjie.Feature{ID: d.ID, Village: d.Village, Kind: cunjie.Kind(d.Kind), Attrs: map[string]any(d.Attrs),
+		Photos: d.Photos, Version: d.Version, Seq: d.Seq, Deleted: d.Deleted,
+		Flags: cunjie.Flags{LowAccuracy: d.Flags.LowAccuracy, OutsideVillage: d.Flags.OutsideVillage,
+			PossibleDuplicate: d.Flags.PossibleDuplicate, PhotosPending: d.Flags.PhotosPending},
+		CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt.UTC(), UpdatedBy: d.UpdatedBy, UpdatedAt: d.UpdatedAt.UTC(), Ops: d.Ops}
+	if len(d.Location.Coordinates) == 2 {
+		f.Location = cunjie.Location{Lon: d.Location.Coordinates[0], Lat: d.Location.Coordinates[1], Accuracy: d.Accuracy}
+	}
+	if f.Photos == nil {
+		f.Photos = []string{}
+	}
+	if f.Attrs == nil {
+		f.Attrs = map[string]any{}
+	}
+	// BSON hands back int32 for small ints written as int64 by some
+	// backends; the domain speaks int64 and float64 only.
+	for k, v := range f.Attrs {
+		if i, ok := v.(int32); ok {
+			f.Attrs[k] = int64(i)
+		}
+	}
+	f.Events = make([]cunjie.Event, len(d.Events))
+	for i := range d.Events {
+		f.Events[i] = d.Events[i].toDomain(d.ID)
+	}
+	return f
+}
+
+// FeatureRef is where a feature lives and which op created it.
+type FeatureRef struct {
+	Village  string
+	CreateOp string
+}
+
+// FeatureRef finds the village of feature id. Returns ENOTFOUND.
+func (s *Store) FeatureRef(ctx context.Context, id string) (FeatureRef, error) {
+	var d featureIDDoc
+	if err := s.db.Collection(colFeatureIDs).FindOne(ctx, bson.M{"_id": id}).Decode(&d); err != nil {
+		return FeatureRef{}, notFound(err, "feature")
+	}
+	return FeatureRef{Village: d.Village, CreateOp: d.Op}, nil
+}
+
+// ClaimFeatureIDs records new feature ids with their village and creating
+// op, all in one round trip. The answer has one entry per id: nil, or the
+// existing FeatureRef when the id is taken.
+func (s *Store) ClaimFeatureIDs(ctx context.Context, ids []string, villages []string, ops []string) ([]*FeatureRef, error) {
+	docs := make([]any, len(ids))
+	for i := range ids {
+		docs[i] = featureIDDoc{ID: ids[i], Village: villages[i], Op: ops[i]}
+	}
+	taken := make([]*FeatureRef, len(ids))
+	dups, err := insertManyDups(ctx, s.db.Collection(colFeatureIDs), docs)
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range dups {
+		ref, err := s.FeatureRef(ctx, ids[i])
+		if err != nil {
+			return nil, err
+		}
+		taken[i] = &ref
+	}
+	return taken, nil
+}
+
+// insertManyDups inserts docs unordered and returns the indexes that failed
+// on a duplicate key; any other failure is an error.
+func insertManyDups(ctx context.Context, col *mongo.Collection, docs []any) ([]int, error) {
+	if len(docs) == 0 {
+		return nil, nil
+	}
+	_, err := col.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err == nil {
+		return nil, nil
+	}
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+		return nil, err
+	}
+	var dups []int
+	for _, we := range bwe.WriteErrors {
+		if we.Code != 11000 {
+			return nil, err
+		}
+		dups = append(dups, we.Index)
+	}
+	return dups, nil
+}
+
+// InsertFeatures stores new features of one village. It answers, per
+// feature, whether it already existed (a replay after a crash).
+func (s *Store) InsertFeatures(ctx context.Context, village string, fs []*cunjie.Feature) ([]bool, error) {
+	docs := make([]any, len(fs))
+	for i, f := range fs {
+		docs[i] = featureToDoc(f)
+	}
+	dups, err := insertManyDups(ctx, s.db.Collection(featuresCol(village)), docs)
+	if err != nil {
+		return nil, err
+	}
+	existed := make([]bool, len(fs))
+	for _, i := range dups {
+		existed[i] = true
+	}
+	return existed, nil
+}
+
+// ReplaceFeature stores f if the stored copy still has baseVersion
+// (compare-and-set). Returns ECONFLICT when it has moved on.
+func (s *Store) ReplaceFeature(ctx context.Context, f *cunjie.Feature, baseVersion int64) error {
+	res, err := s.db.Collection(featuresCol(f.Village)).ReplaceOne(ctx,
+		bson.D{{Key: "_id", Value: f.ID}, {Key: "version", Value: baseVersion}}, featureToDoc(f))
+	if err != nil {
+		return err
+	}
+	if res.MatchedCount == 0 {
+		return cunjie.Errorf(cunjie.ECONFLICT, "feature %s is no longer at version %d", f.ID, baseVersion)
+	}
+	return nil
+}
+
+// Feature reads one feature of a village. Returns ENOTFOUND.
+func (s *Store) Feature(ctx context.Context, village, id string) (*cunjie.Feature, error) {
+	var d featureDoc
+	if err := s.db.Collection(featuresCol(village)).FindOne(ctx, bson.M{"_id": id}).Decode(&d); err != nil {
+		return nil, notFound(err, "feature")
+	}
+	return d.toDomain(), nil
+}
+
+// VillageFeatures reads every feature of a village, deleted ones included
+// (the changes feed tells phones about deletions), with the village's rev.
+func (s *Store) VillageFeatures(ctx context.Context, village string) ([]*cunjie.Feature, int64, error) {
+	rev, err := s.VillageRev(ctx, village)
+	if err != nil {
+		return nil, 0, err
+	}
+	cur, err := s.db.Collection(featuresCol(village)).Find(ctx, bson.M{}, options.Find().SetBatchSize(2000))
+	if err != nil {
+		return nil, 0, err
+	}
+	defer cur.Close(ctx)
+	var out []*cunjie.Feature
+	for cur.Next(ctx) {
+		var d featureDoc
+		if err := cur.Decode(&d); err != nil {
+			return nil, 0, err
+		}
+		out = append(out, d.toDomain())
+	}
+	return out, rev, cur.Err()
+}
+
+// VillageRev reads the village's revision. Returns ENOTFOUND.
+func (s *Store) VillageRev(ctx context.Context, village string) (int64, error) {
+	var d struct {
+		Rev int64 `bson:"rev"`
+	}
+	err := s.db.Collection(colVillages).FindOne(ctx, bson.M{"_id": village}).Decode(&d)
+	return d.Rev, notFound(err, "village")
+}
+
+// NextSeqs reserves n sequence numbers of a village and returns the last.
+// Reserved numbers that end up unused leave gaps, which readers tolerate.
+func (s *Store) NextSeqs(ctx context.Context, village string, n int64) (int64, error) {
+	return s.incVillage(ctx, village, "seq", n)
+}
+
+// BumpRev counts a finished write to a village and returns the new rev.
+// It runs after the write so that another instance reloading on a changed
+// rev sees the write.
+func (s *Store) BumpRev(ctx context.Context, village string) (int64, error) {
+	return s.incVillage(ctx, village, "rev", 1)
+}
+
+func (s *Store) incVillage(ctx context.Context, village, field string, n int64) (int64, error) {
+	var d bson.M
+	err := s.db.Collection(colVillages).FindOneAndUpdate(ctx, bson.M{"_id": village},
+		bson.M{"$inc": bson.M{field: n}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
+	if err != nil {
+		return 0, notFound(err, "village")
+	}
+	switch v := d[field].(type) {
+	case int64:
+		return v, nil
+	case int32:
+		return int64(v), nil
+	case float64:
+		return int64(v), nil
+	}
+	return 0, errors.New("village counter has an unexpected type")
+}
+
+type historyDoc struct {
+	ID     string     `bson:"_id"`
+	Events []eventDoc `bson:"events"`
+	Audit  []auditDoc `bson:"audit"`
+}
+
+type auditDoc struct {
+	Op      string    `bson:"op"`
+	Action  string    `bson:"action"`
+	By      string    `bson:"by"`
+	At      time.Time `bson:"at"`
+	Version int64     `bson:"version"`
+	// Changes is a list: field names such as "attrs.status" hold a dot,
+	// which no backend accepts as a key.
+	Changes []changeDoc `bson:"changes,omitempty"`
+}
+
+type changeDoc struct {
+	Field string `bson:"field"`
+	From  any    `bson:"from"`
+	To    any    `bson:"to"`
+}
+
+// AppendHistory adds events and audit entries to a feature's history.
+func (s *Store) AppendHistory(ctx context.Context, featureID string, events []cunjie.Event, audit []cunjie.AuditEntry) error {
+	push := bson.M{}
+	if len(events) > 0 {
+		ed := make([]eventDoc, len(events))
+		for i := range events {
+			ed[i] = eventToDoc(&events[i])
+		}
+		push["events"] = bson.M{"$each": ed}
+	}
+	if len(audit) > 0 {
+		ad := make([]auditDoc, len(audit))
+		for i, a := range audit {
+			ad[i] = auditDoc{Op: a.Op, Action: a.Action, By: a.By, At: a.At, Version: a.Version}
+			for _, k := range slices.Sorted(maps.Keys(a.Changes)) {
+				ad[i].Changes = append(ad[i].Changes, changeDoc{Field: k, From: a.Changes[k].From, To: a.Changes[k].To})
+			}
+		}
+		push["audit"] = bson.M{"$each": ad}
+	}
+	if len(push) == 0 {
+		return nil
+	}
+	_, err := s.db.Collection(colHistories).UpdateOne(ctx, bson.M{"_id": featureID}, bson.M{"$push": push},
+		options.UpdateOne().SetUpsert(true))
+	return err
+}
+
+// History returns a feature's full event history and audit trail, oldest first.
+func (s *Store) History(ctx context.Context, featureID string) ([]cunjie.Event, []cunjie.AuditEntry, error) {
+	var d historyDoc
+	err := s.db.Collection(colHistories).FindOne(ctx, bson.M{"_id": featureID}).Decode(&d)
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, nil, err
+	}
+	events := make([]cunjie.Event, len(d.Events))
+	for i := range d.Events {
+		events[i] = d.Events[i].toDomain(featureID)
+	}
+	audit := make([]cunjie.AuditEntry, len(d.Audit))
+	for i, a := range d.Audit {
+		audit[i] = cunjie.AuditEntry{Op: a.Op, Action: a.Action, By: a.By, At: a.At.UTC(), Version: a.Version}
+		if len(a.Changes) > 0 {
+			audit[i].Changes = map[string]cunjie.Change{}
+			for _, c := range a.Changes {
+				audit[i].Changes[c.Field] = cunjie.Change{From: c.From, To: c.To}
+			}
+		}
+	}
+	return events, audit, nil
+}

@@ -1,0 +1,278 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/cunjie/cunjie"
+)
+
+// Photos are not kept in GridFS. The embedded FerretDB v1 on SQLite pushes
+// down only _id equality filters, and GridFS reads a file's chunks with a
+// filter on files_id: every read of one photo would scan the bytes of every
+// photo. Instead each blob is one document found by _id:
+//
+//	photo_blobs    {_id: "<id>/full" | "<id>/thumb", sha256, data: binary}
+//	photos         {_id: id, sha256, contentType, width, height, bytes, ...}
+//	pending_photos {_id: photo id, village, features: [feature ids]}
+//
+// A photo is at most 8 MB (api.MaxPhotoBytes), well inside the 16 MB limit
+// of a document. The metadata document is written last and is the commit
+// point: a photo without it does not exist, whatever blobs are stored.
+const (
+	colPhotos        = "photos"
+	colPhotoBlobs    = "photo_blobs"
+	colPendingPhotos = "pending_photos"
+)
+
+// Photo is the metadata of a stored photo.
+type Photo struct {
+	ID, SHA256, ContentType string
+	Width, Height           int
+	Bytes                   int64
+	UploadedBy              string // user id
+	UploadedAt              time.Time
+	// Village is set when the first feature or event naming the photo is
+	// stored; until then only the uploader and staff may read the photo.
+	Village string
+}
+
+type photoDoc struct {
+	ID          string    `bson:"_id"`
+	SHA256      string    `bson:"sha256"`
+	ContentType string    `bson:"contentType"`
+	Width       int       `bson:"width"`
+	Height      int       `bson:"height"`
+	Bytes       int64     `bson:"bytes"`
+	ThumbBytes  int64     `bson:"thumbBytes"`
+	UploadedBy  string    `bson:"uploadedBy"`
+	UploadedAt  time.Time `bson:"uploadedAt"`
+	Village     string    `bson:"village"`
+}
+
+func (d *photoDoc) toPhoto() *Photo {
+	return &Photo{ID: d.ID, SHA256: d.SHA256, ContentType: d.ContentType, Width: d.Width, Height: d.Height,
+		Bytes: d.Bytes, UploadedBy: d.UploadedBy, UploadedAt: d.UploadedAt.UTC(), Village: d.Village}
+}
+
+// blobDoc holds the bytes of a photo or of its thumbnail. SHA256 is that of
+// the full photo the blob belongs to (for both blobs): it lets a write tell
+// its own leftovers from another upload's.
+type blobDoc struct {
+	ID     string `bson:"_id"`
+	SHA256 string `bson:"sha256"`
+	Data   []byte `bson:"data"`
+}
+
+func blobID(photoID string, thumb bool) string {
+	if thumb {
+		return photoID + "/thumb"
+	}
+	return photoID + "/full"
+}
+
+// PutPhoto stores a photo and its thumbnail; existed reports the same bytes
+// were there already. ECONFLICT for other bytes under the id.
+//
+// p gives ID, ContentType, Width, Height, UploadedBy and UploadedAt (now if
+// zero); PutPhoto sets SHA256 and Bytes from full. On return p holds what is
+// stored, which for an existing photo is the first upload's metadata.
+func (s *Store) PutPhoto(ctx context.Context, p *Photo, full, thumb []byte) (existed bool, err error) {
+	if p.ID == "" {
+		return false, cunjie.Invalid("id", "required")
+	}
+	if len(full) == 0 || len(thumb) == 0 {
+		return false, cunjie.Invalid("body", "empty")
+	}
+	sum := sha256.Sum256(full)
+	p.SHA256 = hex.EncodeToString(sum[:])
+	p.Bytes = int64(len(full))
+	if p.UploadedAt.IsZero() {
+		p.UploadedAt = time.Now()
+	}
+	// BSON keeps milliseconds; truncating here makes p equal what is read back.
+	p.UploadedAt = p.UploadedAt.UTC().Truncate(time.Millisecond)
+
+	// A retry of an upload that completed (the phone lost the answer) ends
+	// here, without rewriting megabytes. It also keeps a different upload
+	// from overwriting the blobs of a stored photo.
+	if old, err := s.Photo(ctx, p.ID); err == nil {
+		return samePhoto(old, p)
+	} else if cunjie.ErrorCode(err) != cunjie.ENOTFOUND {
+		return false, err
+	}
+
+	// Write the blobs by _id, replacing what a crashed attempt with these
+	// very bytes left behind. The filter on sha256 keeps an upload with
+	// other bytes from replacing them: for it the upsert turns into an
+	// insert of an existing _id, a duplicate key. Without that, two
+	// uploads racing with different bytes could leave one's metadata over
+	// the other's blobs.
+	blobs := s.db.Collection(colPhotoBlobs)
+	upsert := options.Replace().SetUpsert(true)
+	for _, b := range []struct {
+		thumb bool
+		data  []byte
+	}{{false, full}, {true, thumb}} {
+		id := blobID(p.ID, b.thumb)
+		_, err := blobs.ReplaceOne(ctx, bson.M{"_id": id, "sha256": p.SHA256},
+			blobDoc{ID: id, SHA256: p.SHA256, Data: b.data}, upsert)
+		if mongo.IsDuplicateKeyError(err) && s.blobSHA256(ctx, id) == p.SHA256 {
+			// Two uploads of the same bytes both found no blob and both
+			// inserted; the other one wrote what we would have.
+			err = nil
+		}
+		if mongo.IsDuplicateKeyError(err) {
+			// Other bytes hold the id: a stored photo, an upload in
+			// progress, or one that crashed before its commit. The
+			// first bytes claimed the id; a phone retries with those.
+			if old, err := s.Photo(ctx, p.ID); err == nil {
+				return samePhoto(old, p)
+			}
+			return false, photoConflict(p.ID)
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+
+	// The commit point. A duplicate key here is a concurrent upload of the
+	// same id that committed first.
+	d := photoDoc{ID: p.ID, SHA256: p.SHA256, ContentType: p.ContentType, Width: p.Width, Height: p.Height,
+		Bytes: p.Bytes, ThumbBytes: int64(len(thumb)), UploadedBy: p.UploadedBy, UploadedAt: p.UploadedAt,
+		Village: p.Village}
+	if _, err := s.db.Collection(colPhotos).InsertOne(ctx, d); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			old, err := s.Photo(ctx, p.ID)
+			if err != nil {
+				return false, err
+			}
+			return samePhoto(old, p)
+		}
+		return false, err
+	}
+	return false, nil
+}
+
+// blobSHA256 returns the sha256 a stored blob belongs to, "" if unknown.
+func (s *Store) blobSHA256(ctx context.Context, id string) string {
+	var d blobDoc
+	opts := options.FindOne().SetProjection(bson.M{"sha256": 1})
+	if err := s.db.Collection(colPhotoBlobs).FindOne(ctx, bson.M{"_id": id}, opts).Decode(&d); err != nil {
+		return ""
+	}
+	return d.SHA256
+}
+
+// samePhoto answers a write of p over the stored old: the same bytes are a
+// replay, other bytes a conflict.
+func samePhoto(old, p *Photo) (bool, error) {
+	if old.SHA256 != p.SHA256 {
+		return false, photoConflict(p.ID)
+	}
+	*p = *old
+	return true, nil
+}
+
+func photoConflict(id string) error {
+	return cunjie.Errorf(cunjie.ECONFLICT, "photo %s already exists with other content; a new photo needs a new id", id)
+}
+
+// Photo returns a photo's metadata. Returns ENOTFOUND.
+func (s *Store) Photo(ctx context.Context, id string) (*Photo, error) {
+	var d photoDoc
+	if err := s.db.Collection(colPhotos).FindOne(ctx, bson.M{"_id": id}).Decode(&d); err != nil {
+		return nil, notFound(err, "photo")
+	}
+	return d.toPhoto(), nil
+}
+
+// PhotoBytes returns the bytes of a photo or of its thumbnail. Returns
+// ENOTFOUND. Callers read Photo first: blobs without metadata are the
+// leftovers of an unfinished upload, not a photo.
+func (s *Store) PhotoBytes(ctx context.Context, id string, thumb bool) ([]byte, error) {
+	var d blobDoc
+	if err := s.db.Collection(colPhotoBlobs).FindOne(ctx, bson.M{"_id": blobID(id, thumb)}).Decode(&d); err != nil {
+		return nil, notFound(err, "photo")
+	}
+	return d.Data, nil
+}
+
+// LinkPhotos records the village of photos a feature or event names (first
+// link wins; photos not yet uploaded are skipped) and returns the ids not yet
+// uploaded.
+func (s *Store) LinkPhotos(ctx context.Context, village string, ids []string) (missing []string, err error) {
+	col := s.db.Collection(colPhotos)
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		// One read by _id per photo: a filter on a list of ids would read
+		// the whole collection on the embedded backend.
+		var d photoDoc
+		err := col.FindOne(ctx, bson.M{"_id": id}, options.FindOne().SetProjection(bson.M{"village": 1})).Decode(&d)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			missing = append(missing, id)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if d.Village != "" || village == "" {
+			continue
+		}
+		// Conditional on the village still being empty, so that of two
+		// features linking at once the first keeps it.
+		if _, err := col.UpdateOne(ctx, bson.M{"_id": id, "village": ""}, bson.M{"$set": bson.M{"village": village}}); err != nil {
+			return nil, err
+		}
+	}
+	return missing, nil
+}
+
+type pendingPhotoDoc struct {
+	ID       string   `bson:"_id"`
+	Village  string   `bson:"village"`
+	Features []string `bson:"features"`
+}
+
+// AddPendingPhotos records that feature featureID of village waits for each
+// of photoIDs, so the features can be found when a photo arrives.
+func (s *Store) AddPendingPhotos(ctx context.Context, village, featureID string, photoIDs []string) error {
+	col := s.db.Collection(colPendingPhotos)
+	for _, id := range photoIDs {
+		// $setOnInsert: the first village to name a photo keeps it, as in
+		// LinkPhotos.
+		_, err := col.UpdateOne(ctx, bson.M{"_id": id}, bson.M{
+			"$setOnInsert": bson.M{"village": village},
+			"$addToSet":    bson.M{"features": featureID},
+		}, options.UpdateOne().SetUpsert(true))
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TakePendingPhoto returns and forgets the features waiting for a photo;
+// empty when none wait.
+func (s *Store) TakePendingPhoto(ctx context.Context, photoID string) (village string, featureIDs []string, err error) {
+	var d pendingPhotoDoc
+	err = s.db.Collection(colPendingPhotos).FindOneAndDelete(ctx, bson.M{"_id": photoID}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return "", nil, nil
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	return d.Village, d.Features, nil
+}

@@ -1,0 +1,213 @@
+// Package store keeps Cunjie's data in MongoDB through the official driver v2:
+// an embedded FerretDB on SQLite under the data directory by default, or a real
+// MongoDB when a URI is given. It writes by _id (the one access FerretDB's
+// SQLite backend serves without scanning) and leaves every other read to the
+// in-memory indexes of package geo.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/cunjie/cunjie"
+)
+
+// Config says where the data lives.
+type Config struct {
+	URI     string // MongoDB URI; empty starts the embedded FerretDB in DataDir
+	DataDir string
+	DB      string
+	Logger  *slog.Logger
+}
+
+// Store is an open connection to the database.
+type Store struct {
+	client   *mongo.Client
+	db       *mongo.Database
+	log      *slog.Logger
+	embedded bool
+
+	stopFerret context.CancelFunc
+	ferretDone chan struct{}
+	lock       *os.File
+}
+
+// Open connects to MongoDB or starts the embedded store, and creates indexes.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.DB == "" {
+		cfg.DB = "cunjie"
+	}
+	s := &Store{log: cfg.Logger}
+	uri := cfg.URI
+	if uri == "" {
+		var err error
+		if uri, err = s.startEmbedded(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	opts := options.Client().ApplyURI(uri).
+		SetServerSelectionTimeout(10 * time.Second).
+		SetTimeout(30 * time.Second)
+	client, err := mongo.Connect(opts)
+	if err != nil {
+		s.stopEmbedded()
+		return nil, fmt.Errorf("connect to the database: %w", err)
+	}
+	s.client = client
+	s.db = client.Database(cfg.DB)
+	if err := s.Ping(ctx); err != nil {
+		s.Close(context.Background())
+		return nil, fmt.Errorf("reach the database: %w", err)
+	}
+	if err := s.createIndexes(ctx); err != nil {
+		s.Close(context.Background())
+		return nil, fmt.Errorf("create indexes: %w", err)
+	}
+	return s, nil
+}
+
+// startEmbedded starts FerretDB with SQLite files in dir, listening on a Unix
+// socket there so that no other user of the host can reach it over TCP.
+func (s *Store) startEmbedded(dir string) (string, error) {
+	if dir == "" {
+		return "", errors.New("data dir is empty")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(abs, 0o700); err != nil {
+		return "", fmt.Errorf("create data dir: %w", err)
+	}
+	// One process per data dir: two FerretDBs on one SQLite directory would
+	// each cache metadata the other changes.
+	lock, err := os.OpenFile(filepath.Join(abs, "LOCK"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("open data dir lock: %w", err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		return "", fmt.Errorf("data dir %s is in use by another cunjie process", abs)
+	}
+	s.lock = lock
+	sock := filepath.Join(abs, "ferretdb.sock")
+	if len(sock) > 100 {
+		return "", fmt.Errorf("data dir path is too long for a Unix socket (%d > 100 characters): %s", len(sock), sock)
+	}
+	os.Remove(sock) // left behind by a killed process; we hold the lock
+	sqliteDir := filepath.Join(abs, "sqlite")
+	if err := os.MkdirAll(sqliteDir, 0o700); err != nil {
+		return "", err
+	}
+	// FerretDB logs every failed command (a replayed create's duplicate key
+	// among them) as a warning; only its errors are worth our log.
+	flog := slog.New(levelFilter{s.log.Handler(), slog.LevelError}).With("component", "ferretdb")
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{Unix: sock},
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + sqliteDir + "/",
+		Logger:    flog,
+	})
+	if err != nil {
+		return "", fmt.Errorf("start embedded store: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopFerret = cancel
+	s.ferretDone = make(chan struct{})
+	s.embedded = true
+	go func() {
+		defer close(s.ferretDone)
+		f.Run(ctx)
+	}()
+	return f.MongoDBURI(), nil
+}
+
+func (s *Store) stopEmbedded() {
+	if s.stopFerret != nil {
+		s.stopFerret()
+		<-s.ferretDone
+		s.stopFerret = nil
+	}
+	if s.lock != nil {
+		s.lock.Close()
+		s.lock = nil
+	}
+}
+
+// Close disconnects the driver first, so the embedded store has no open
+// connections to wait for, then stops the embedded store.
+func (s *Store) Close(ctx context.Context) error {
+	var err error
+	if s.client != nil {
+		err = s.client.Disconnect(ctx)
+		s.client = nil
+	}
+	s.stopEmbedded()
+	return err
+}
+
+// Embedded reports whether the store runs the embedded FerretDB.
+func (s *Store) Embedded() bool { return s.embedded }
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.db.RunCommand(ctx, bson.D{{Key: "ping", Value: 1}}).Err()
+}
+
+// DB exposes the database for benchmarks and backups.
+func (s *Store) DB() *mongo.Database { return s.db }
+
+func (s *Store) createIndexes(ctx context.Context) error {
+	_, err := s.db.Collection(colUsers).Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys:    bson.D{{Key: "username", Value: 1}},
+		Options: options.Index().SetUnique(true).SetName("username_unique"),
+	})
+	return err
+}
+
+// Collection names.
+const (
+	colUsers    = "users"
+	colSessions = "sessions"
+	colVillages = "villages"
+)
+
+// notFound maps the driver's no-documents error to the domain's not-found.
+func notFound(err error, what string) error {
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return cunjie.Errorf(cunjie.ENOTFOUND, "%s not found", what)
+	}
+	return err
+}
+
+// levelFilter passes on records at or above min.
+type levelFilter struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h levelFilter) WithAttrs(a []slog.Attr) slog.Handler {
+	return levelFilter{h.Handler.WithAttrs(a), h.min}
+}
+
+func (h levelFilter) WithGroup(n string) slog.Handler {
+	return levelFilter{h.Handler.WithGroup(n), h.min}
+}
