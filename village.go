@@ -11,9 +11,6 @@ type Village struct {
 	// Boundary is a GeoJSON Polygon or MultiPolygon in WGS-84, kept as raw
 	// JSON here so the domain needs no geometry library; geo parses it.
 	Boundary []byte `json:"-"`
-	// Rev counts the writes to the village's features; indexes in memory
-	// compare it to know they are current.
-	Rev int64 `json:"rev"`
 }
 
 var villageCodeRe = regexp.MustCompile(`^[0-9]{12}$`)

@@ -18,7 +18,10 @@ func (s *Server) authenticate(next fiber.Handler) fiber.Handler {
 		if !ok {
 			return cunjie.Errorf(cunjie.EUNAUTHORIZED, "missing bearer token")
 		}
-		u, err := s.store.SessionUser(c.UserContext(), strings.TrimSpace(token), s.now())
+		token = strings.TrimSpace(token)
+		u, err := s.sessions.get(token, s.now(), func() (*cunjie.User, error) {
+			return s.store.SessionUser(c.UserContext(), token, s.now())
+		})
 		if err != nil {
 			return err
 		}
@@ -86,6 +89,7 @@ func (s *Server) logout(c *fiber.Ctx) error {
 	if err := s.store.DeleteSession(c.UserContext(), token); err != nil {
 		return err
 	}
+	s.sessions.forget(token)
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
@@ -167,4 +171,55 @@ func recent(ts []time.Time, now time.Time) []time.Time {
 		i++
 	}
 	return ts[i:]
+}
+
+// sessionCacheTTL is how long a checked token is trusted without asking the
+// store: a phone syncing in batches would otherwise pay two reads a batch.
+// Logout and changes to users clear the cache at once on this instance;
+// another instance notices within the TTL.
+const sessionCacheTTL = 10 * time.Second
+
+type cachedSession struct {
+	user    *cunjie.User
+	checked time.Time
+}
+
+type sessionCache struct {
+	mu sync.Mutex
+	m  map[string]cachedSession
+}
+
+func newSessionCache() *sessionCache { return &sessionCache{m: map[string]cachedSession{}} }
+
+func (sc *sessionCache) get(token string, now time.Time, load func() (*cunjie.User, error)) (*cunjie.User, error) {
+	sc.mu.Lock()
+	e, ok := sc.m[token]
+	sc.mu.Unlock()
+	if ok && now.Sub(e.checked) < sessionCacheTTL && now.Sub(e.checked) >= 0 {
+		return e.user, nil
+	}
+	u, err := load()
+	if err != nil {
+		sc.forget(token)
+		return nil, err
+	}
+	sc.mu.Lock()
+	if len(sc.m) > 10000 { // bound memory; entries refill on use
+		clear(sc.m)
+	}
+	sc.m[token] = cachedSession{user: u, checked: now}
+	sc.mu.Unlock()
+	return u, nil
+}
+
+func (sc *sessionCache) forget(token string) {
+	sc.mu.Lock()
+	delete(sc.m, token)
+	sc.mu.Unlock()
+}
+
+func (sc *sessionCache) clear() {
+	sc.mu.Lock()
+	clear(sc.m)
+	sc.mu.Unlock()
 }

@@ -50,6 +50,7 @@ type Server struct {
 	version  string
 	villages atomic.Pointer[geo.Villages]
 	logins   *loginLimiter
+	sessions *sessionCache
 	routes   []route
 	// index holds each village's current features in memory; every read
 	// of features is served from it.
@@ -64,7 +65,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Server{store: o.Store, log: o.Logger, now: o.Now, version: o.Version, logins: newLoginLimiter()}
+	s := &Server{store: o.Store, log: o.Logger, now: o.Now, version: o.Version, logins: newLoginLimiter(), sessions: newSessionCache()}
 	if err := s.reloadVillages(ctx); err != nil {
 		return nil, err
 	}

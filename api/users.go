@@ -66,6 +66,7 @@ func (s *Server) patchUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.sessions.clear() // the user's rights changed: check tokens anew
 	return c.JSON(u)
 }
 

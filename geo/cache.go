@@ -110,7 +110,9 @@ var errLoadPanicked = errors.New("geo: village loader panicked")
 // Village returns the village's index, loading it on first use (concurrent callers for the same village share one load), or reloading it when the store's revision is ahead of Rev (another server instance wrote). The caller takes RLock to read or Lock to write.
 //
 // A revision behind Rev is not a change: it is a read that raced one of this
-// instance's own writes.
+// instance's own writes. A caller waiting for another's load gives up when
+// its own ctx ends. Checking the revision takes RLock for a moment, so do not
+// call Village while holding the same village's Lock.
 func (c *Cache) Village(ctx context.Context, village string) (*VillageIndex, error) {
 	for {
 		c.mu.Lock()
@@ -203,7 +205,7 @@ func (c *Cache) runLoad(ctx context.Context, e *cacheEntry, call *loadCall) (err
 	}
 	// Put in Seq order: every Seq then goes to the end of the Seq order.
 	slices.SortFunc(items, func(a, b Item) int { return cmp.Compare(a.Seq, b.Seq) })
-	idx := NewIndex()
+	idx := newIndexFor(len(items))
 	for _, it := range items {
 		idx.Put(it)
 	}

@@ -514,3 +514,66 @@ func TestIndexRemoveLetsGoOfValue(t *testing.T) {
 		}
 	}
 }
+
+// Far from China the same rules hold: across the antimeridian, where
+// degrees of longitude are short, and on the equator.
+func TestIndexNearestOddPlaces(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 0))
+	places := []orb.Point{{179.99, -17.8}, {-179.995, 65.5}, {15.6, 78.2}, {-78.5, -0.1}}
+	for _, o := range places {
+		var items []Item
+		for i := range 400 {
+			p := offsetPoint(o, rng.Float64()*1500-750, rng.Float64()*1500-750)
+			if p[0] > 180 {
+				p[0] -= 360
+			}
+			if p[0] < -180 {
+				p[0] += 360
+			}
+			items = append(items, Item{ID: fmt.Sprintf("p%03d", i), Point: p, Seq: int64(i + 1)})
+		}
+		x := indexOf(items)
+		for range 40 {
+			q := offsetPoint(o, rng.Float64()*2000-1000, rng.Float64()*2000-1000)
+			if q[0] > 180 {
+				q[0] -= 360
+			}
+			for _, k := range []int{1, 10, 50} {
+				checkHits(t, fmt.Sprintf("near %v, q=%v k=%d", o, q, k), x.Nearest(q, k, 0, nil), bruteNearest(items, q, k, 0, nil))
+			}
+		}
+	}
+}
+
+// Bad coordinates and extreme Seqs neither panic nor hang.
+func TestIndexBadInput(t *testing.T) {
+	x := NewIndex()
+	bad := []orb.Point{{math.NaN(), 27}, {114.9, math.NaN()}, {1e300, -1e300}, {math.Inf(1), math.Inf(-1)}, {200, 95}}
+	for i, p := range bad {
+		x.Put(Item{ID: fmt.Sprint("bad", i), Point: p, Seq: int64(i + 1)})
+	}
+	x.Put(Item{ID: "good", Point: orb.Point{114.9, 27.1}, Seq: math.MaxInt64})
+	for _, q := range append(bad, orb.Point{114.9, 27.1}) {
+		if hs := x.Nearest(q, 3, 0, nil); len(hs) != 3 {
+			t.Fatalf("Nearest(%v) found %d", q, len(hs))
+		}
+		x.InBound(orb.Bound{Min: q, Max: orb.Point{q[0] + 1, q[1] + 1}}, func(Item) bool { return true })
+	}
+	if got := x.Since(math.MaxInt64, 0); len(got) != 0 {
+		t.Fatalf("Since(MaxInt64) = %v", itemIDs(got))
+	}
+	if got := x.Since(math.MinInt64, 2); len(got) != 2 || got[0].ID != "bad0" {
+		t.Fatalf("Since(MinInt64, 2) = %v", itemIDs(got))
+	}
+	x.Remove("good")
+	if x.MaxSeq() != int64(len(bad)) {
+		t.Fatalf("MaxSeq %d after removing the highest", x.MaxSeq())
+	}
+	for i := range bad { // moved to a good place, then removed
+		x.Put(Item{ID: fmt.Sprint("bad", i), Point: orb.Point{114.9, 27.1}, Seq: int64(100 + i)})
+		x.Remove(fmt.Sprint("bad", i))
+	}
+	if x.Len() != 0 || len(x.cells) != 0 {
+		t.Fatalf("%d items, %d cells left", x.Len(), len(x.cells))
+	}
+}

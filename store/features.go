@@ -66,8 +66,8 @@ type featureDoc struct {
 	Location  pointDoc   `bson:"location"`
 	Accuracy  float64    `bson:"accuracy,omitempty"`
 	Attrs     bson.M     `bson:"attrs"`
-	Photos    []string   `bson:"photos"`
-	Flags     flagsDoc   `bson:"flags"`
+	Photos    []string   `bson:"photos,omitempty"`
+	Flags     flagsDoc   `bson:"flags,omitempty"`
 	Version   int64      `bson:"version"`
 	Seq       int64      `bson:"seq"`
 	Deleted   bool       `bson:"deleted,omitempty"`
@@ -75,7 +75,7 @@ type featureDoc struct {
 	CreatedAt time.Time  `bson:"createdAt"`
 	UpdatedBy string     `bson:"updatedBy"`
 	UpdatedAt time.Time  `bson:"updatedAt"`
-	Events    []eventDoc `bson:"events"`
+	Events    []eventDoc `bson:"events,omitempty"`
 	Ops       []string   `bson:"ops"`
 }
 
@@ -285,8 +285,11 @@ func (s *Store) VillageRev(ctx context.Context, village string) (int64, error) {
 	var d struct {
 		Rev int64 `bson:"rev"`
 	}
-	err := s.db.Collection(colVillages).FindOne(ctx, bson.M{"_id": village}).Decode(&d)
-	return d.Rev, notFound(err, "village")
+	err := s.db.Collection(colCounters).FindOne(ctx, bson.M{"_id": village}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, nil // no write yet
+	}
+	return d.Rev, err
 }
 
 // NextSeqs reserves n sequence numbers of a village and returns the last.
@@ -304,11 +307,11 @@ func (s *Store) BumpRev(ctx context.Context, village string) (int64, error) {
 
 func (s *Store) incVillage(ctx context.Context, village, field string, n int64) (int64, error) {
 	var d bson.M
-	err := s.db.Collection(colVillages).FindOneAndUpdate(ctx, bson.M{"_id": village},
+	err := s.db.Collection(colCounters).FindOneAndUpdate(ctx, bson.M{"_id": village},
 		bson.M{"$inc": bson.M{field: n}},
-		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
+		options.FindOneAndUpdate().SetReturnDocument(options.After).SetUpsert(true)).Decode(&d)
 	if err != nil {
-		return 0, notFound(err, "village")
+		return 0, err
 	}
 	switch v := d[field].(type) {
 	case int64:

@@ -115,7 +115,7 @@ func (s *Store) startEmbedded(dir string) (string, error) {
 	}
 	// FerretDB logs every failed command (a replayed create's duplicate key
 	// among them) as a warning; only its errors are worth our log.
-	flog := slog.New(levelFilter{s.log.Handler(), slog.LevelError}).With("component", "ferretdb")
+	flog := slog.New(levelFilter{base: s.log.Handler(), min: slog.LevelError}).With("component", "ferretdb")
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{Unix: sock},
 		Handler:   "sqlite",
@@ -184,6 +184,9 @@ const (
 	colUsers    = "users"
 	colSessions = "sessions"
 	colVillages = "villages"
+	// Each village's write counters live apart from its boundary, so that
+	// counting a write reads and rewrites a tiny document.
+	colCounters = "village_counters"
 )
 
 // notFound maps the driver's no-documents error to the domain's not-found.
@@ -194,20 +197,36 @@ func notFound(err error, what string) error {
 	return err
 }
 
-// levelFilter passes on records at or above min.
+// levelFilter passes on records at or above min. FerretDB makes a logger
+// with attributes for every connection and command; the wrapped handler
+// would format them each time, so they are only applied to a record that
+// is actually written.
 type levelFilter struct {
-	slog.Handler
-	min slog.Level
+	base slog.Handler
+	min  slog.Level
+	with []func(slog.Handler) slog.Handler
 }
 
 func (h levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= h.min && h.Handler.Enabled(ctx, l)
+	return l >= h.min && h.base.Enabled(ctx, l)
+}
+
+func (h levelFilter) Handle(ctx context.Context, r slog.Record) error {
+	out := h.base
+	for _, f := range h.with {
+		out = f(out)
+	}
+	return out.Handle(ctx, r)
 }
 
 func (h levelFilter) WithAttrs(a []slog.Attr) slog.Handler {
-	return levelFilter{h.Handler.WithAttrs(a), h.min}
+	return h.then(func(x slog.Handler) slog.Handler { return x.WithAttrs(a) })
 }
 
 func (h levelFilter) WithGroup(n string) slog.Handler {
-	return levelFilter{h.Handler.WithGroup(n), h.min}
+	return h.then(func(x slog.Handler) slog.Handler { return x.WithGroup(n) })
+}
+
+func (h levelFilter) then(f func(slog.Handler) slog.Handler) levelFilter {
+	return levelFilter{base: h.base, min: h.min, with: append(h.with[:len(h.with):len(h.with)], f)}
 }

@@ -17,23 +17,21 @@ type villageDoc struct {
 	// Boundary is a GeoJSON geometry as a string: the embedded backend
 	// refuses the nested arrays of a Polygon's coordinates.
 	Boundary string    `bson:"boundary"`
-	Rev      int64     `bson:"rev"`
 	Updated  time.Time `bson:"updated"`
 }
 
 func (d *villageDoc) toDomain() *cunjie.Village {
-	return &cunjie.Village{Code: d.Code, Name: d.Name, Town: d.Town, Boundary: []byte(d.Boundary), Rev: d.Rev}
+	return &cunjie.Village{Code: d.Code, Name: d.Name, Town: d.Town, Boundary: []byte(d.Boundary)}
 }
 
-// PutVillages creates or updates villages by code, keeping each one's rev.
+// PutVillages creates or updates villages by code.
 // The caller validates every village first, so a bad import stores nothing.
 func (s *Store) PutVillages(ctx context.Context, vs []*cunjie.Village) error {
 	now := time.Now().UTC()
 	col := s.db.Collection(colVillages)
 	for _, v := range vs {
 		_, err := col.UpdateOne(ctx, bson.M{"_id": v.Code}, bson.M{
-			"$set":         bson.M{"name": v.Name, "town": v.Town, "boundary": string(v.Boundary), "updated": now},
-			"$setOnInsert": bson.M{"rev": int64(0)},
+			"$set": bson.M{"name": v.Name, "town": v.Town, "boundary": string(v.Boundary), "updated": now},
 		}, options.UpdateOne().SetUpsert(true))
 		if err != nil {
 			return err

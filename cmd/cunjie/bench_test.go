@@ -7,11 +7,15 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/paulmach/orb"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/cunjie/cunjie/geo"
 )
 
 // BenchmarkIngest sends 20,000 new features through POST /sync in batches
@@ -24,7 +28,15 @@ func BenchmarkIngest(b *testing.B) {
 		m := MustRunMain(b, nil)
 		admin := adminClient(b, m)
 		admin.must(200, "POST", "/api/v1/villages/import", demoGeoJSON())
+		// A phone's batch holds what one person recorded: one village.
 		points := demoTestPoints(b, total)
+		shapes, _ := geo.ParseVillages(demoGeoJSON())
+		vs := geo.NewVillages(shapes)
+		slices.SortStableFunc(points, func(a, c map[string]any) int {
+			va, _ := vs.Locate(orb.Point{a["lon"].(float64), a["lat"].(float64)})
+			vc, _ := vs.Locate(orb.Point{c["lon"].(float64), c["lat"].(float64)})
+			return strings.Compare(va, vc)
+		})
 		type op = map[string]any
 		bodies := make([][]byte, 0, total/batch)
 		for from := 0; from < total; from += batch {
