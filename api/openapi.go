@@ -135,5 +135,7 @@ var schemas = map[string]any{
 	"SyncResponse": obj(map[string]any{"results": map[string]any{"type": "array", "items": obj(map[string]any{
 		"opId": str, "result": map[string]any{"type": "string", "enum": []string{"applied", "duplicate", "conflict", "rejected"}},
 		"feature": ref("Feature"), "error": map[string]any{"type": "object"}})}}),
+	"FeatureCollection": obj(map[string]any{"type": str, "features": map[string]any{"type": "array", "items": obj(map[string]any{
+		"type": str, "id": str, "geometry": map[string]any{"type": "object"}, "properties": map[string]any{"type": "object"}})}}),
 	"VillageDetail": obj(map[string]any{"code": str, "name": str, "town": str, "areaKm2": num, "boundary": map[string]any{"type": "object", "description": "GeoJSON Polygon or MultiPolygon"}}),
 }

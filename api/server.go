@@ -54,8 +54,34 @@ type Server struct {
 	routes   []route
 	// index holds each village's current features in memory; every read
 	// of features is served from it.
-	index *geo.Cache
+	index    *geo.Cache
+	warmCtx  context.Context
+	stopWarm context.CancelFunc
 }
+
+// warm loads village indexes in the background after start, so the first
+// map view does not wait; requests for a village not loaded yet load it
+// themselves (the cache shares one load between callers).
+func (s *Server) warm(ctx context.Context, limit int) {
+	if limit <= 0 {
+		limit = DefaultIndexVillages
+	}
+	for i, v := range s.villages.Load().All() {
+		if i >= limit || ctx.Err() != nil {
+			return
+		}
+		if _, err := s.index.Village(ctx, v.Code); err != nil && ctx.Err() == nil {
+			s.log.Warn("index warm-up", "village", v.Code, "err", err)
+		}
+	}
+}
+
+// DefaultIndexVillages is how many villages' features are kept in memory
+// unless configured.
+const DefaultIndexVillages = 64
+
+// Close stops background work; the caller closes the store afterwards.
+func (s *Server) Close() { s.stopWarm() }
 
 // New builds the Fiber app with every route, and loads the village shapes.
 func New(ctx context.Context, o Options) (*Server, error) {
@@ -69,7 +95,12 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if err := s.reloadVillages(ctx); err != nil {
 		return nil, err
 	}
+	if o.IndexVillages <= 0 {
+		o.IndexVillages = DefaultIndexVillages
+	}
 	s.index = geo.NewCache(s.loadVillageIndex, s.store.VillageRev, geo.CacheOptions{MaxVillages: o.IndexVillages})
+	s.warmCtx, s.stopWarm = context.WithCancel(context.Background())
+	go s.warm(s.warmCtx, o.IndexVillages)
 	s.app = fiber.New(fiber.Config{
 		AppName:               "cunjie",
 		ErrorHandler:          s.errorHandler,

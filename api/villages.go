@@ -32,13 +32,26 @@ func summary(v geo.VillageShape) VillageSummary {
 	return VillageSummary{Code: v.Code, Name: v.Name, Town: v.Town, AreaKm2: round(geo.AreaKm2(v.Shape), 3)}
 }
 
+// VillageListItem is a village with its counts per kind and status.
+type VillageListItem struct {
+	VillageSummary
+	Features int                            `json:"features"`
+	Kinds    map[cunjie.Kind]int            `json:"kinds"`
+	Statuses map[cunjie.Kind]map[string]int `json:"statuses"`
+}
+
 func (s *Server) listVillages(c *fiber.Ctx) error {
 	u := currentUser(c)
-	out := []VillageSummary{}
+	out := []VillageListItem{}
 	for _, v := range s.villages.Load().All() {
-		if u.CanReadVillage(v.Code) {
-			out = append(out, summary(v))
+		if !u.CanReadVillage(v.Code) {
+			continue
 		}
+		st, err := s.villageStats(c.UserContext(), v)
+		if err != nil {
+			return err
+		}
+		out = append(out, VillageListItem{VillageSummary: summary(v), Features: st.Features, Kinds: st.Kinds, Statuses: st.Statuses})
 	}
 	return c.JSON(fiber.Map{"villages": out})
 }

@@ -103,6 +103,9 @@ func (m *Main) Close() error {
 		}
 		<-m.served
 	}
+	if m.Server != nil {
+		m.Server.Close()
+	}
 	if m.Store != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()

@@ -40,6 +40,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
+	defer srv.Close()
 	return loadDemoFeaturesAs(ctx, m.Store, srv, m.log)
 }
 
