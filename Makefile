@@ -1,14 +1,25 @@
 # Cunjie (村洁). `make run` serves the demo town; `make test` runs every test.
-GO      ?= go
-BIN     := bin/cunjie
-DATA    ?= ./data
+GO       ?= go
+BIN      := bin/cunjie
+DATA     ?= ./data
 FUZZTIME ?= 5s
+NPM      ?= npm
 
-.PHONY: all build run test test-go fuzz bench vet clean
+.PHONY: all build pwa run test vet test-go fuzz e2e bench bench-go bench-web soak clean
 
 all: build
 
-build:
+# The web app is built by esbuild into pwa/build, which the binary embeds.
+pwa: pwa/node_modules/.package-lock.json
+	cd pwa && node build.mjs
+
+pwa/node_modules/.package-lock.json: pwa/package-lock.json
+	cd pwa && $(NPM) ci --no-audit --no-fund
+
+e2e/node_modules/.package-lock.json: e2e/package-lock.json
+	cd e2e && $(NPM) ci --no-audit --no-fund
+
+build: pwa
 	$(GO) build -trimpath -o $(BIN) ./cmd/cunjie
 
 # Serve on :8080 with the embedded store in $(DATA); the demo town is loaded
@@ -16,21 +27,36 @@ build:
 run: build
 	CUNJIE_DATA_DIR=$(DATA) ./$(BIN) serve --demo
 
-test: vet test-go fuzz
+test: vet test-go fuzz e2e
 
-vet:
-	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
+vet: pwa
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path '*/node_modules/*'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 
-test-go:
-	$(GO) test -count=1 -timeout 15m ./...
+test-go: pwa
+	$(GO) test -count=1 -timeout 20m ./...
 
 # Each fuzz target runs briefly on top of its seed corpus.
-fuzz:
+fuzz: pwa
 	$(GO) test -run='^$$' -fuzz='^FuzzParseVillages$$' -fuzztime=$(FUZZTIME) ./geo
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeBoundary$$' -fuzztime=$(FUZZTIME) ./geo
+	$(GO) test -run='^$$' -fuzz='^FuzzFeatureWrite$$' -fuzztime=$(FUZZTIME) ./api
+	$(GO) test -run='^$$' -fuzz='^FuzzSyncRequest$$' -fuzztime=$(FUZZTIME) ./api
 
-bench:
+# Browser tests: playwright-core driving Debian's Chromium against a real
+# server process (built by the tests).
+e2e: build e2e/node_modules/.package-lock.json
+	cd e2e && node --test --test-concurrency=1
+
+bench: bench-go bench-web
+
+# Ingest through /sync, and the map reads with 100,000 features.
+bench-go: pwa
 	$(GO) test -run='^$$' -bench=. -benchtime=1x -timeout 30m ./...
 
+# First load and offline reload on an emulated cheap phone.
+bench-web: build e2e/node_modules/.package-lock.json
+	cd e2e && node measure.mjs
+
 clean:
-	rm -rf bin
+	rm -rf bin pwa/build

@@ -56,12 +56,16 @@ func (s *Server) coverage(ctx context.Context, code string, radius float64) (*Vi
 	if len(households) == 0 {
 		return out, nil
 	}
-	// The village and its neighbours within radius of its bound.
+	// The village first, then its neighbours within radius of its bound.
 	v, _ := s.villages.Load().Get(code)
 	vb := v.Shape.Bound()
-	var near []*geo.VillageIndex
+	own, err := s.index.Village(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	near := []*geo.VillageIndex{own}
 	for _, o := range s.villages.Load().All() {
-		if o.Code == code || boundsWithin(vb, o.Shape.Bound(), radius) {
+		if o.Code != code && boundsWithin(vb, o.Shape.Bound(), radius) {
 			vi, err := s.index.Village(ctx, o.Code)
 			if err != nil {
 				return nil, err
@@ -74,8 +78,14 @@ func (s *Server) coverage(ctx context.Context, code string, radius float64) (*Vi
 		p := orb.Point{h.Location.Lon, h.Location.Lat}
 		best := math.Inf(1)
 		for _, vi := range near {
+			// Past the own village, only a nearer facility matters: a
+			// bounded search stays within a few cells.
+			limit := 0.0
+			if !math.IsInf(best, 1) {
+				limit = best
+			}
 			vi.RLock()
-			hits := vi.Index.Nearest(p, 1, 0, keep)
+			hits := vi.Index.Nearest(p, 1, limit, keep)
 			vi.RUnlock()
 			if len(hits) > 0 && hits[0].DistM < best {
 				best = hits[0].DistM
@@ -89,10 +99,9 @@ func (s *Server) coverage(ctx context.Context, code string, radius float64) (*Vi
 			continue
 		}
 		gf := toGeoFeature(h)
-		if math.IsInf(best, 1) {
-			gf.Properties["distance_m"] = nil
-		} else {
-			gf.Properties["distance_m"] = round(best, 1)
+		if !math.IsInf(best, 1) { // no facility at all: distance_m left out
+			d := round(best, 1)
+			gf.Properties.(*FeatureProps).DistanceM = &d
 		}
 		out.Uncovered.Features = append(out.Uncovered.Features, gf)
 	}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/paulmach/orb"
@@ -18,10 +19,34 @@ import (
 // GeoFeature is one feature as a GeoJSON Feature; the map and the phone
 // read kind, village, status, attributes and flags from its properties.
 type GeoFeature struct {
-	Type       string         `json:"type"`
-	ID         string         `json:"id"`
-	Geometry   GeoPoint       `json:"geometry"`
-	Properties map[string]any `json:"properties"`
+	Type       string   `json:"type"`
+	ID         string   `json:"id"`
+	Geometry   GeoPoint `json:"geometry"`
+	Properties any      `json:"properties"` // *FeatureProps or ClusterProps
+}
+
+// FeatureProps are a feature's GeoJSON properties. A struct rather than a
+// map: a village's collection of 2,000 is encoded several times faster.
+type FeatureProps struct {
+	Kind      cunjie.Kind    `json:"kind"`
+	Village   string         `json:"village"`
+	Status    any            `json:"status"`
+	Attrs     map[string]any `json:"attrs"`
+	Flags     cunjie.Flags   `json:"flags"`
+	Photos    []string       `json:"photos"`
+	Version   int64          `json:"version"`
+	Accuracy  float64        `json:"accuracy"`
+	UpdatedAt time.Time      `json:"updatedAt"`
+	Events    []cunjie.Event `json:"events"`
+	// DistanceM is set by nearest and coverage answers.
+	DistanceM *float64 `json:"distance_m,omitempty"`
+}
+
+// ClusterProps are the properties of a grid cluster of a viewport.
+type ClusterProps struct {
+	Cluster bool                `json:"cluster"`
+	Count   int                 `json:"count"`
+	Kinds   map[cunjie.Kind]int `json:"kinds"`
 }
 
 // GeoPoint is a GeoJSON Point.
@@ -43,11 +68,9 @@ func newCollection(n int) FeatureCollection {
 func toGeoFeature(f *cunjie.Feature) GeoFeature {
 	return GeoFeature{Type: "Feature", ID: f.ID,
 		Geometry: GeoPoint{Type: "Point", Coordinates: [2]float64{f.Location.Lon, f.Location.Lat}},
-		Properties: map[string]any{
-			"kind": f.Kind, "village": f.Village, "status": f.Attrs[cunjie.StatusAttr(f.Kind)], "attrs": f.Attrs,
-			"flags": f.Flags, "photos": f.Photos, "version": f.Version, "accuracy": f.Location.Accuracy,
-			"updatedAt": f.UpdatedAt, "events": f.Events,
-		}}
+		Properties: &FeatureProps{Kind: f.Kind, Village: f.Village, Status: f.Attrs[cunjie.StatusAttr(f.Kind)], Attrs: f.Attrs,
+			Flags: f.Flags, Photos: f.Photos, Version: f.Version, Accuracy: f.Location.Accuracy,
+			UpdatedAt: f.UpdatedAt, Events: f.Events}}
 }
 
 // featureFilter reads kind=, status= and flag= into one predicate.
@@ -275,7 +298,7 @@ func (g *clusterGrid) collection(total int) FeatureCollection {
 		cl := g.cells[k]
 		fc.Features = append(fc.Features, GeoFeature{Type: "Feature", ID: "cluster-" + strconv.Itoa(k),
 			Geometry:   GeoPoint{Type: "Point", Coordinates: [2]float64{cl.sumX / float64(cl.n), cl.sumY / float64(cl.n)}},
-			Properties: map[string]any{"cluster": true, "count": cl.n, "kinds": cl.kinds}})
+			Properties: ClusterProps{Cluster: true, Count: cl.n, Kinds: cl.kinds}})
 	}
 	return fc
 }
@@ -309,7 +332,8 @@ func (s *Server) nearest(c *fiber.Ctx) error {
 	fc := newCollection(len(hits))
 	for _, h := range hits {
 		gf := toGeoFeature(h.Item.Value.(*cunjie.Feature))
-		gf.Properties["distance_m"] = round(h.DistM, 2)
+		d := round(h.DistM, 2)
+		gf.Properties.(*FeatureProps).DistanceM = &d
 		fc.Features = append(fc.Features, gf)
 	}
 	return c.JSON(fc)

@@ -58,6 +58,12 @@ func (s *Server) routeTable() []route {
 		{method: "PUT", path: "/photos/:id", summary: "Upload a JPEG, PNG or WebP photo (raw body, up to 8 MB); idempotent", tag: "photos", handler: s.putPhoto},
 		{method: "GET", path: "/photos/:id", summary: "A photo's bytes (?size=thumb for ~320 px)", tag: "photos", handler: s.getPhoto},
 
+		{method: "GET", path: "/export/features.geojson", summary: "Download features as a GeoJSON FeatureCollection (?village=&kind=); streamed", tag: "export", handler: s.exportGeoJSON},
+		{method: "GET", path: "/export/features.csv", summary: "Download features as CSV with Chinese headers, UTF-8 with BOM (?village=&kind=); streamed", tag: "export", handler: s.exportCSV},
+		{method: "GET", path: "/export/features.kml", summary: "Download features as KML, a folder per village with its boundary (?village=&kind=); streamed", tag: "export", handler: s.exportKML},
+		{method: "GET", path: "/export/features.xlsx", summary: "Download features as an Excel workbook, a sheet per kind (?village=&kind=); streamed", tag: "export", handler: s.exportXLSX},
+
+		{method: "GET", path: "/config", summary: "Settings the web app needs: the map tile source", tag: "meta", handler: s.config},
 		{method: "GET", path: "/openapi.json", summary: "This document", tag: "meta", handler: s.openAPI},
 	}
 }

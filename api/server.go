@@ -8,13 +8,17 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	gojson "github.com/goccy/go-json"
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/compress"
 
 	"github.com/cunjie/cunjie"
 	"github.com/cunjie/cunjie/geo"
@@ -31,8 +35,10 @@ const (
 type Options struct {
 	Store  *store.Store
 	Logger *slog.Logger
-	// Static serves the web app; nil serves nothing at /.
-	Static fiber.Handler
+	// Static is the web app's files; nil serves nothing at /.
+	Static fs.FS
+	// Tiles is the map tile source the web app uses.
+	Tiles TileConfig
 	// Version is the build's version, shown in health answers.
 	Version string
 	// Now is the clock; tests move it.
@@ -57,31 +63,59 @@ type Server struct {
 	index    *geo.Cache
 	warmCtx  context.Context
 	stopWarm context.CancelFunc
+	warmed   atomic.Bool
+	snaps    snapshots
+	tiles    TileConfig
+	csp      string
 }
 
 // warm loads village indexes in the background after start, so the first
 // map view does not wait; requests for a village not loaded yet load it
 // themselves (the cache shares one load between callers).
 func (s *Server) warm(ctx context.Context, limit int) {
-	if limit <= 0 {
-		limit = DefaultIndexVillages
+	defer s.warmed.Store(true)
+	start := time.Now()
+	all := s.villages.Load().All()
+	codes := make(chan string)
+	var wg sync.WaitGroup
+	// Two loaders keep both cores busy: the store decodes while the
+	// index is built.
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for code := range codes {
+				if _, err := s.index.Village(ctx, code); err != nil && ctx.Err() == nil {
+					s.log.Warn("index warm-up", "village", code, "err", err)
+				}
+			}
+		}()
 	}
-	for i, v := range s.villages.Load().All() {
+	for i, v := range all {
 		if i >= limit || ctx.Err() != nil {
-			return
+			break
 		}
-		if _, err := s.index.Village(ctx, v.Code); err != nil && ctx.Err() == nil {
-			s.log.Warn("index warm-up", "village", v.Code, "err", err)
-		}
+		codes <- v.Code
 	}
+	close(codes)
+	wg.Wait()
+	st := s.index.Stats()
+	s.log.Info("index warm", "villages", st.Villages, "features", st.Items, "took", time.Since(start).Round(time.Millisecond))
 }
 
 // DefaultIndexVillages is how many villages' features are kept in memory
 // unless configured.
 const DefaultIndexVillages = 64
 
-// Close stops background work; the caller closes the store afterwards.
-func (s *Server) Close() { s.stopWarm() }
+// Close stops background work and writes the snapshots of changed
+// villages (within a short budget, so shutdown stays quick); the caller
+// closes the store afterwards.
+func (s *Server) Close() {
+	s.stopWarm()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	s.saveSnapshots(ctx)
+}
 
 // New builds the Fiber app with every route, and loads the village shapes.
 func New(ctx context.Context, o Options) (*Server, error) {
@@ -91,7 +125,8 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Server{store: o.Store, log: o.Logger, now: o.Now, version: o.Version, logins: newLoginLimiter(), sessions: newSessionCache()}
+	s := &Server{store: o.Store, log: o.Logger, now: o.Now, version: o.Version, logins: newLoginLimiter(), sessions: newSessionCache(),
+		snaps: snapshots{rev: map[string]int64{}}, tiles: o.Tiles, csp: contentSecurityPolicy(o.Tiles.TileURL)}
 	if err := s.reloadVillages(ctx); err != nil {
 		return nil, err
 	}
@@ -101,6 +136,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	s.index = geo.NewCache(s.loadVillageIndex, s.store.VillageRev, geo.CacheOptions{MaxVillages: o.IndexVillages})
 	s.warmCtx, s.stopWarm = context.WithCancel(context.Background())
 	go s.warm(s.warmCtx, o.IndexVillages)
+	go s.snapshotLoop(s.warmCtx)
 	s.app = fiber.New(fiber.Config{
 		AppName:               "cunjie",
 		ErrorHandler:          s.errorHandler,
@@ -109,11 +145,22 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		WriteTimeout:          120 * time.Second,
 		IdleTimeout:           120 * time.Second,
 		DisableStartupMessage: true,
+		// A village's map is a few thousand features: goccy/go-json
+		// encodes it in a fraction of encoding/json's time.
+		JSONEncoder: gojson.Marshal,
+		JSONDecoder: gojson.Unmarshal,
 		// Handlers keep strings from the request past their return (in
 		// stores and indexes): make Fiber hand out copies.
 		Immutable: true,
 	})
-	s.app.Use(s.recoverer, s.requestID)
+	s.app.Use(s.recoverer, s.requestID, s.securityHeaders, compress.New(compress.Config{
+		// Photos and XLSX are compressed already, and exports stream:
+		// compressing would hold them whole in memory.
+		Next: func(c *fiber.Ctx) bool {
+			p := c.Path()
+			return strings.HasPrefix(p, "/api/v1/photos/") || strings.HasPrefix(p, "/api/v1/export/")
+		},
+	}))
 	s.routes = s.routeTable()
 	v1 := s.app.Group("/api/v1")
 	for _, r := range s.routes {
@@ -130,7 +177,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	s.app.Get("/readyz", s.readyz)
 	s.app.All("/api/*", func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	if o.Static != nil {
-		s.app.Use(o.Static)
+		s.app.Use(staticHandler(o.Static))
 	}
 	return s, nil
 }
@@ -153,19 +200,6 @@ func (s *Server) reloadVillages(ctx context.Context) error {
 	}
 	s.villages.Store(geo.NewVillages(shapes))
 	return nil
-}
-
-// loadVillageIndex reads a village's features for the index.
-func (s *Server) loadVillageIndex(ctx context.Context, village string) ([]geo.Item, int64, error) {
-	fs, rev, err := s.store.VillageFeatures(ctx, village)
-	if err != nil {
-		return nil, 0, err
-	}
-	items := make([]geo.Item, len(fs))
-	for i, f := range fs {
-		items[i] = featureItem(f)
-	}
-	return items, rev, nil
 }
 
 func (s *Server) recoverer(c *fiber.Ctx) (err error) {
@@ -208,6 +242,10 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 		s.log.Warn("not ready", "err", err)
 		return c.Status(fiber.StatusServiceUnavailable).JSON(ErrorBody{Error: ErrorDetail{
 			Code: cunjie.EINTERNAL, Message: "store unreachable", RequestID: requestID(c)}})
+	}
+	if !s.warmed.Load() {
+		return c.Status(fiber.StatusServiceUnavailable).JSON(ErrorBody{Error: ErrorDetail{
+			Code: cunjie.EINTERNAL, Message: "loading features into memory", RequestID: requestID(c)}})
 	}
 	return c.JSON(fiber.Map{"status": "ready"})
 }

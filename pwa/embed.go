@@ -1,4 +1,7 @@
 // Package pwa embeds the built web app so the one binary serves it.
+//
+// The files come from build/, made by `node build.mjs` in this directory
+// (npm ci first); build/ is not in git, so run the build before `go build`.
 package pwa
 
 import (
@@ -6,12 +9,12 @@ import (
 	"io/fs"
 )
 
-//go:embed public
+//go:embed all:build
 var files embed.FS
 
-// Files is the web app's root.
+// Files is the web app's root: index.html, sw.js, the hashed bundles.
 func Files() fs.FS {
-	sub, err := fs.Sub(files, "public")
+	sub, err := fs.Sub(files, "build")
 	if err != nil {
 		panic(err)
 	}

@@ -8,13 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/gofiber/fiber/v2/middleware/filesystem"
 
 	"github.com/cunjie/cunjie"
 	"github.com/cunjie/cunjie/api"
@@ -59,7 +56,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Server, err = api.New(ctx, api.Options{
 		Store: st, Logger: m.log, Version: version,
-		Static: filesystem.New(filesystem.Config{Root: http.FS(pwa.Files()), Index: "index.html"}),
+		Static: pwa.Files(), IndexVillages: m.Config.IndexVillages,
+		Tiles: api.TileConfig{TileURL: m.Config.TileURL, TileGCJ02: m.Config.TileGCJ02,
+			TileAttribution: m.Config.TileAttribution, TileSubdomains: m.Config.TileSubdomains},
 	})
 	if err != nil {
 		return err

@@ -14,14 +14,19 @@ import (
 // Config is everything the program reads from flags and the environment.
 // Each flag has an environment variable; a flag given wins over it.
 type Config struct {
-	Addr          string
-	DataDir       string
-	MongoURI      string
-	DB            string
-	AdminPassword string
-	LogFormat     string
-	LogLevel      string
-	Demo          bool
+	Addr            string
+	DataDir         string
+	MongoURI        string
+	DB              string
+	AdminPassword   string
+	LogFormat       string
+	LogLevel        string
+	Demo            bool
+	IndexVillages   int
+	TileURL         string
+	TileGCJ02       bool
+	TileAttribution string
+	TileSubdomains  string
 }
 
 // configVar describes one setting: flag name, environment name, default.
@@ -39,6 +44,11 @@ var configVars = []configVar{
 	{"log-format", "CUNJIE_LOG_FORMAT", "text", "log format: text or json", false},
 	{"log-level", "CUNJIE_LOG_LEVEL", "info", "log level: debug, info, warn, error", false},
 	{"demo", "CUNJIE_DEMO", "false", "load the demo town into an empty store at start", false},
+	{"index-villages", "CUNJIE_INDEX_VILLAGES", "64", "villages whose features are kept in memory (LRU)", false},
+	{"tile-url", "CUNJIE_TILE_URL", "", "map tile URL template with {s} {x} {y} {z}; empty shows no tiles", false},
+	{"tile-gcj02", "CUNJIE_TILE_GCJ02", "", "true when the tiles are in GCJ-02 (AMap/Gaode)", false},
+	{"tile-attribution", "CUNJIE_TILE_ATTRIBUTION", "", "attribution shown on the map", false},
+	{"tile-subdomains", "CUNJIE_TILE_SUBDOMAINS", "", "values of {s}, e.g. 01234567 for Tianditu", false},
 }
 
 // parseConfig reads flags from args over the environment, then validates.
@@ -79,9 +89,21 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 		return Config{}, fmt.Errorf("--demo / CUNJIE_DEMO: %q is not true or false", *vals["demo"])
 	}
 	demo = demo || *bools["demo"]
+	gcj := false
+	if v := *vals["tile-gcj02"]; v != "" {
+		if gcj, err = strconv.ParseBool(v); err != nil {
+			return Config{}, fmt.Errorf("--tile-gcj02 / CUNJIE_TILE_GCJ02: %q is not true or false", v)
+		}
+	}
+	idx, err := strconv.Atoi(*vals["index-villages"])
+	if err != nil || idx < 1 || idx > 100000 {
+		return Config{}, fmt.Errorf("--index-villages / CUNJIE_INDEX_VILLAGES: %q is not a number from 1 to 100000", *vals["index-villages"])
+	}
 	c := Config{
 		Addr: *vals["addr"], DataDir: *vals["data-dir"], MongoURI: *vals["mongodb-uri"], DB: *vals["db"],
 		AdminPassword: *vals["admin-password"], LogFormat: *vals["log-format"], LogLevel: *vals["log-level"], Demo: demo,
+		IndexVillages: idx, TileURL: *vals["tile-url"], TileGCJ02: gcj, TileAttribution: *vals["tile-attribution"],
+		TileSubdomains: *vals["tile-subdomains"],
 	}
 	return c, c.validate()
 }
@@ -109,6 +131,10 @@ func (c Config) validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("--log-format / CUNJIE_LOG_FORMAT: %q is not text or json", c.LogFormat))
+	}
+	if c.TileURL != "" && (!strings.HasPrefix(c.TileURL, "https://") && !strings.HasPrefix(c.TileURL, "http://") ||
+		!strings.Contains(c.TileURL, "{x}") || !strings.Contains(c.TileURL, "{y}") || !strings.Contains(c.TileURL, "{z}")) {
+		errs = append(errs, fmt.Errorf("--tile-url / CUNJIE_TILE_URL: %q must be an http(s) URL with {x}, {y} and {z}", c.TileURL))
 	}
 	if _, ok := logLevels[c.LogLevel]; !ok {
 		errs = append(errs, fmt.Errorf("--log-level / CUNJIE_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel))

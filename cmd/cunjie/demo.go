@@ -41,7 +41,18 @@ func demoCode(i int) string { return fmt.Sprintf("%s%03d", demoCodeBase, 201+i) 
 // demoGeoJSON builds the villages as a GeoJSON FeatureCollection, so the
 // demo goes through the same importer as a town office's own file.
 func demoGeoJSON() []byte {
-	rows := len(demoVillages) / demoCols
+	names := make([]string, len(demoVillages))
+	for i, v := range demoVillages {
+		names[i] = v.name
+	}
+	return gridTownGeoJSON(names, demoCols, demoCode)
+}
+
+// gridTownGeoJSON lays villages out on a grid of jittered cells, row by
+// row from the south-west; neighbours share their edges exactly.
+func gridTownGeoJSON(names []string, cols int, code func(int) string) []byte {
+	demoCols := cols
+	rows := (len(names) + cols - 1) / cols
 	rng := rand.New(rand.NewPCG(2021, 10))
 	// Jitter interior grid vertices; the outer frame stays straight.
 	vx := make([][][2]float64, rows+1)
@@ -76,7 +87,7 @@ func demoGeoJSON() []byte {
 		Type     string    `json:"type"`
 		Features []feature `json:"features"`
 	}{Type: "FeatureCollection"}
-	for i, v := range demoVillages {
+	for i, name := range names {
 		r, c := i/demoCols, i%demoCols
 		sw, se, ne, nw := vx[r][c], vx[r][c+1], vx[r+1][c+1], vx[r+1][c]
 		edge := func(a, b [2]float64, key int, outer bool) [2]float64 {
@@ -101,7 +112,7 @@ func demoGeoJSON() []byte {
 		}
 		fc.Features = append(fc.Features, feature{
 			Type:       "Feature",
-			Properties: map[string]string{"code": demoCode(i), "name": v.name, "town": demoTown},
+			Properties: map[string]string{"code": code(i), "name": name, "town": demoTown},
 			Geometry:   map[string]any{"type": "Polygon", "coordinates": [][][]float64{coords}},
 		})
 	}

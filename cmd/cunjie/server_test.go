@@ -50,7 +50,7 @@ func TestErrorsAreJSON(t *testing.T) {
 	}
 	health := newClient(t, m)
 	health.must(200, "GET", "/healthz", nil)
-	health.must(200, "GET", "/readyz", nil)
+	waitReady(t, health)
 }
 
 func TestOpenAPIListsEveryRoute(t *testing.T) {
@@ -112,7 +112,7 @@ func TestConfigValidation(t *testing.T) {
 
 // startChild runs the program as a child process on dir and returns it once
 // it prints its URL.
-func startChild(t *testing.T, dir string, extraEnv ...string) (*exec.Cmd, string, *bufio.Reader) {
+func startChild(t testing.TB, dir string, extraEnv ...string) (*exec.Cmd, string, *bufio.Reader) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve")
 	cmd.Env = append(os.Environ(), "CUNJIE_TEST_AS_MAIN=1", "CUNJIE_ADDR=127.0.0.1:0", "CUNJIE_DATA_DIR="+dir,
@@ -148,7 +148,7 @@ func TestShutdownOnSignalIsQuick(t *testing.T) {
 	dir := testDir(t)
 	cmd, url, _ := startChild(t, dir)
 	c := &client{t: t, base: url}
-	c.must(200, "GET", "/readyz", nil)
+	waitReady(t, c)
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		start := time.Now()
 		cmd.Process.Signal(sig)
@@ -166,7 +166,7 @@ func TestShutdownOnSignalIsQuick(t *testing.T) {
 		if sig == syscall.SIGTERM {
 			cmd, url, _ = startChild(t, dir)
 			c.base = url
-			c.must(200, "GET", "/readyz", nil)
+			waitReady(t, c)
 		}
 	}
 }
@@ -195,10 +195,16 @@ func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
 	loginURL(t, url, "user29", "password-user29")
 }
 
-func loginURL(t *testing.T, url, username, password string) *client {
+func loginURL(t testing.TB, url, username, password string) *client {
 	c := &client{t: t, base: url}
 	var lr struct{ Token string }
 	c.must(200, "POST", "/api/v1/auth/login", map[string]string{"username": username, "password": password}).JSON(&lr)
 	c.token = lr.Token
 	return c
+}
+
+// waitReady waits until /readyz answers 200 (the indexes are warm).
+func waitReady(t testing.TB, c *client) {
+	t.Helper()
+	waitFor(t, 60*time.Second, "readyz", func() bool { return c.do("GET", "/readyz", nil).Status == 200 })
 }

@@ -1,0 +1,266 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cunjie/cunjie"
+	"github.com/cunjie/cunjie/geo"
+)
+
+func columnKeys(cols []exportColumn) []string {
+	keys := make([]string, len(cols))
+	for i, c := range cols {
+		keys[i] = c.key
+	}
+	return keys
+}
+
+// TestExportLabelsComplete keeps the label tables in step with the kinds:
+// a new attribute or kind without a Chinese label fails here, and no two
+// columns of one table share a header.
+func TestExportLabelsComplete(t *testing.T) {
+	for _, k := range cunjie.Kinds() {
+		if exportKindLabels[k] == "" {
+			t.Errorf("kind %s has no Chinese label", k)
+		}
+		for _, spec := range cunjie.AttrSpecs(k) {
+			if exportLabels[spec.Name] == "" {
+				t.Errorf("attribute %s of %s has no Chinese header in exportLabels", spec.Name, k)
+			}
+		}
+	}
+	tables := [][]cunjie.Kind{cunjie.Kinds()}
+	for _, k := range cunjie.Kinds() {
+		tables = append(tables, []cunjie.Kind{k})
+	}
+	for _, kinds := range tables {
+		for _, personal := range []bool{false, true} {
+			seen := map[string]string{}
+			for _, c := range exportColumns(kinds, personal) {
+				if c.label == c.key {
+					t.Errorf("column %s has no Chinese header", c.key)
+				}
+				if other, dup := seen[c.label]; dup {
+					t.Errorf("kinds %v: columns %s and %s are both headed %s", kinds, other, c.key, c.label)
+				}
+				seen[c.label] = c.key
+			}
+		}
+	}
+}
+
+func TestExportColumns(t *testing.T) {
+	fixed := []string{"id", "village", "villageName", "kind", "status", "lon", "lat", "accuracy"}
+	tail := []string{"lowAccuracy", "outsideVillage", "possibleDuplicate", "photosPending", "photos", "version", "createdBy", "createdAt", "updatedBy", "updatedAt"}
+	join := func(parts ...[]string) []string { return slices.Concat(parts...) }
+
+	got := columnKeys(exportColumns([]cunjie.Kind{cunjie.KindHouseholdToilet}, true))
+	want := join(fixed, []string{"household_head", "type", "tap_water", "subsidy_yuan", "completed_on", "name", "note"}, tail)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("household toilet, admin (-want +got):\n%s", diff)
+	}
+	got = columnKeys(exportColumns([]cunjie.Kind{cunjie.KindHouseholdToilet}, false))
+	want = join(fixed, []string{"type", "tap_water", "subsidy_yuan", "completed_on", "name", "note"}, tail)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("household toilet, not admin (-want +got):\n%s", diff)
+	}
+
+	// The union: each attribute once, in kind order, the common ones last,
+	// no status or stage among the attributes, and the same every time.
+	union := columnKeys(exportColumns(cunjie.Kinds(), false))
+	want = join(fixed, []string{
+		"capacity_l", "volume_m3", "built_year", "bin_count", "capacity_tpd", "type", "stalls",
+		"tap_water", "subsidy_yuan", "completed_on", "structure", "area_m2", "demolished_on",
+		"category", "mode", "plot_area_m2", "building_area_m2", "one_household_one_homestead", "old_house",
+		"name", "note"}, tail)
+	if diff := cmp.Diff(want, union); diff != "" {
+		t.Errorf("union of kinds, not admin (-want +got):\n%s", diff)
+	}
+	admin := columnKeys(exportColumns(cunjie.Kinds(), true))
+	for _, p := range cunjie.PersonalAttrs() {
+		if !slices.Contains(admin, p) {
+			t.Errorf("admin's union lacks %s", p)
+		}
+	}
+}
+
+func TestExportValues(t *testing.T) {
+	at := time.Date(2026, 11, 20, 0, 30, 0, 0, time.UTC)
+	cases := []struct {
+		in   any
+		text string
+	}{
+		{nil, ""},
+		{"胡建国", "胡建国"},
+		{true, "是"},
+		{false, "否"},
+		{cunjie.KindHouseholdToilet, "户厕改造"},
+		{at, "2026-11-20 08:30:00"}, // China time
+		{time.Time{}, ""},
+		{1000000.0, "1000000"},
+		{114.90123456789, "114.90123456789"},
+		{int64(240), "240"},
+		{3, "3"},
+	}
+	for _, tc := range cases {
+		if got := exportText(tc.in); got != tc.text {
+			t.Errorf("exportText(%#v) = %q, want %q", tc.in, got, tc.text)
+		}
+	}
+	// A spreadsheet keeps numbers as numbers.
+	if v := exportTableValue(int64(240)); v != int64(240) {
+		t.Errorf("exportTableValue(240) = %#v", v)
+	}
+}
+
+func testFeature() *cunjie.Feature {
+	return &cunjie.Feature{
+		ID: "hh-1", Village: "360803101201", Kind: cunjie.KindHouseholdToilet,
+		Location: cunjie.Location{Lon: 114.9, Lat: 27.09, Accuracy: 6},
+		Attrs:    map[string]any{"household_head": "胡建国", "type": "three_compartment", "tap_water": true, "stage": "building"},
+		Photos:   []string{"p1", "p2"},
+		Flags:    cunjie.Flags{LowAccuracy: true, PhotosPending: []string{"p2"}},
+		Version:  2, CreatedBy: "insp", CreatedAt: time.Date(2026, 11, 1, 2, 0, 0, 0, time.UTC),
+	}
+}
+
+func TestExportPropsNest(t *testing.T) {
+	cols := exportColumns([]cunjie.Kind{cunjie.KindHouseholdToilet}, false)
+	ps := exportProps(cols, exportRow{f: testFeature(), villageName: "社上村"}, true)
+	byKey := map[string]any{}
+	var order []string
+	for _, p := range ps {
+		byKey[p.Key] = p.Value
+		order = append(order, p.Key)
+	}
+	if byKey["status"] != "building" || byKey["kind"] != cunjie.KindHouseholdToilet || byKey["villageName"] != "社上村" {
+		t.Errorf("top-level properties: %v", byKey)
+	}
+	attrs, ok := byKey["attrs"].([]geo.Prop)
+	if !ok {
+		t.Fatalf("attrs not nested: %v", byKey["attrs"])
+	}
+	want := []geo.Prop{{Key: "type", Value: "three_compartment"}, {Key: "tap_water", Value: true}, {Key: "subsidy_yuan"}, {Key: "completed_on"}, {Key: "name"}, {Key: "note"}}
+	if diff := cmp.Diff(want, attrs); diff != "" {
+		t.Errorf("attrs (-want +got):\n%s", diff)
+	}
+	flags := byKey["flags"].([]geo.Prop)
+	if len(flags) != 4 || flags[0].Value != true || flags[3].Value != 1 {
+		t.Errorf("flags: %v", flags)
+	}
+	// The groups stand where their first column stood.
+	if i, j := slices.Index(order, "accuracy"), slices.Index(order, "attrs"); j != i+1 {
+		t.Errorf("order: %v", order)
+	}
+
+	// Flat, as KML lists them: text with Chinese labels.
+	flat := exportProps(cols, exportRow{f: testFeature(), villageName: "社上村"}, false)
+	if len(flat) != len(cols) || flat[0] != (geo.Prop{Key: "id", Label: "编号", Value: "hh-1"}) {
+		t.Errorf("flat: %v", flat[:1])
+	}
+	for _, p := range flat {
+		if p.Value == "胡建国" {
+			t.Error("a non-admin's export carries the household head")
+		}
+	}
+}
+
+func TestExportPlacemarkName(t *testing.T) {
+	f := testFeature()
+	if got := placemarkName(f); got != "户厕改造 hh-1" {
+		t.Errorf("unnamed: %q (never the household head)", got)
+	}
+	f.Attrs = map[string]any{"name": "社上"}
+	if got := placemarkName(f); got != "社上" {
+		t.Errorf("named: %q", got)
+	}
+}
+
+// TestExportIncompleteShows: a store failure met while streaming cannot
+// change the status any more, so each format must make the cut-off file
+// look broken rather than complete.
+func TestExportIncompleteShows(t *testing.T) {
+	errStore := errors.New("store down")
+	j := &exportJob{
+		villages: []geo.VillageShape{{Code: "360803101201", Name: "社上村"}, {Code: "360803101202", Name: "温家村"}},
+		kinds:    cunjie.Kinds(),
+		now:      time.Now(),
+		features: func(_ context.Context, code string, keep func(*cunjie.Feature) bool) ([]*cunjie.Feature, error) {
+			if code == "360803101202" {
+				return nil, errStore
+			}
+			return []*cunjie.Feature{testFeature()}, nil
+		},
+	}
+	for _, tc := range []struct {
+		format exportFormat
+		broken func(b []byte) bool
+	}{
+		{exportCSVFormat, func(b []byte) bool {
+			return bytes.Contains(b, []byte("hh-1")) && bytes.Contains(b, []byte("导出未完成"))
+		}},
+		{exportGeoJSONFormat, func(b []byte) bool { return bytes.Contains(b, []byte("hh-1")) && !json.Valid(b) }},
+		{exportKMLFormat, func(b []byte) bool {
+			return bytes.Contains(b, []byte("hh-1")) && xml.Unmarshal(b, new(struct{})) != nil
+		}},
+		{exportXLSXFormat, func(b []byte) bool { return len(b) == 0 }},
+	} {
+		var buf bytes.Buffer
+		w := bufio.NewWriter(&buf)
+		err := tc.format.write(context.Background(), j, w)
+		w.Flush()
+		if !errors.Is(err, errStore) || !errors.Is(err, errExportSource) {
+			t.Errorf("%s: error %v, want the store's", tc.format.ext, err)
+		}
+		if !tc.broken(buf.Bytes()) {
+			t.Errorf("%s: a cut-off export looks complete:\n%s", tc.format.ext, buf.String())
+		}
+	}
+}
+
+// TestExportComplete is the same job without the failure: every format ends
+// properly.
+func TestExportComplete(t *testing.T) {
+	j := &exportJob{
+		villages: []geo.VillageShape{{Code: "360803101201", Name: "社上村"}},
+		kinds:    []cunjie.Kind{cunjie.KindHouseholdToilet},
+		now:      time.Now(),
+		features: func(context.Context, string, func(*cunjie.Feature) bool) ([]*cunjie.Feature, error) {
+			return []*cunjie.Feature{testFeature()}, nil
+		},
+	}
+	for _, format := range []exportFormat{exportCSVFormat, exportGeoJSONFormat, exportKMLFormat, exportXLSXFormat} {
+		var buf bytes.Buffer
+		w := bufio.NewWriter(&buf)
+		if err := format.write(context.Background(), j, w); err != nil {
+			t.Fatalf("%s: %v", format.ext, err)
+		}
+		w.Flush()
+		b := buf.Bytes()
+		ok := false
+		switch format.ext {
+		case "csv":
+			ok = !bytes.Contains(b, []byte("导出未完成")) && strings.Count(string(b), "\r\n") == 2
+		case "geojson":
+			ok = json.Valid(b)
+		case "kml":
+			ok = xml.Unmarshal(b, new(struct{})) == nil
+		case "xlsx":
+			ok = bytes.HasPrefix(b, []byte("PK\x03\x04"))
+		}
+		if !ok {
+			t.Errorf("%s: not a complete file:\n%q", format.ext, b)
+		}
+	}
+}

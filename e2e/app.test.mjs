@@ -1,0 +1,339 @@
+// The field app in a real browser against a real server: offline start,
+// offline capture, sync, a lost answer, a conflict, the map, and unsent
+// work moved to another phone by file. The first page is served with the
+// strict Content-Security-Policy the server is meant to send, and any
+// violation fails the run.
+// The steps build on each other (one phone, one day of work), so they run
+// in order in one browser context.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import {
+  startServer, launchBrowser, Api, pngBytes, idbCount, outboxOps, ARTIFACTS, ADMIN_PASSWORD, VILLAGE,
+} from './lib.mjs';
+
+// What the server is meant to send: no inline script or style anywhere.
+const CSP = "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
+  + "connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'";
+const cspViolations = [];
+
+const USER = { username: 'e2e.inspector', password: 'e2e-inspector-pw', name: '测试检查员', role: 'inspector', villages: [VILLAGE] };
+const RUN = Date.now().toString(36); // names unique to this run
+
+let server;
+let browser;
+let context;
+let page;
+let admin; // the town office, changing things meanwhile
+let household; // the household toilet the phone works on
+let binSpot; // {lon, lat} inside the village
+const newStage = {}; // the stages the phone sets, by step
+
+// waitFor polls fn until it returns a truthy value.
+async function waitFor(fn, what, timeout = 30000) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${last})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function nextStage(cur, avoid = []) {
+  const stages = ['planned', 'building', 'done', 'accepted'];
+  return stages.find((s) => s !== cur && !avoid.includes(s));
+}
+
+async function go(hash) {
+  await page.evaluate((h) => { location.hash = h; }, hash);
+}
+
+// captureBin records a bin through the form, with the mocked GPS fix.
+async function captureBin(name, withPhoto) {
+  await go('#/capture');
+  await page.click('#kind-bin');
+  await page.waitForSelector('#save:not([disabled])', { timeout: 15000 }); // a ≤10 m fix arrived
+  await page.fill('#attr-capacity_l', '120');
+  await page.selectOption('#attr-status', 'full');
+  await page.fill('#attr-name', name);
+  if (withPhoto) {
+    await page.setInputFiles('#photo-input', { name: 'bin.png', mimeType: 'image/png', buffer: pngBytes() });
+    await page.waitForSelector('.thumb img[src^="blob:"]');
+  }
+  await page.click('#save');
+  await page.waitForFunction(() => location.hash === '#/capture');
+}
+
+// recordStage finds the household on the list and records a stage change.
+async function recordStage(stage, note) {
+  await go('#/list');
+  await page.selectOption('#village', VILLAGE);
+  await page.selectOption('#kind-filter', 'household_toilet');
+  await page.fill('#search', household.attrs.household_head || household.attrs.name || '');
+  await page.click(`a.item[data-id="${household.id}"]`);
+  await page.click('[data-event="stage_changed"]');
+  await page.selectOption('#event-status', stage);
+  await page.fill('#event-note', note);
+  await page.click('#save');
+  await page.waitForFunction((id) => location.hash === `#/f/${id}`, household.id);
+}
+
+async function waitOutboxEmpty(timeout = 30000) {
+  await waitFor(async () => (await idbCount(page, 'outbox')) === 0, 'an empty outbox', timeout);
+}
+
+before(async () => {
+  server = await startServer();
+  admin = await Api.login(server.url, 'admin', ADMIN_PASSWORD);
+  await admin.call('POST', '/api/v1/users', USER);
+
+  // A household whose stage the phone will change, and a spot for a new bin
+  // next to it, checked to lie inside the village.
+  const features = await admin.features(VILLAGE);
+  household = features.find((f) => f.kind === 'household_toilet' && f.attrs.household_head && f.attrs.stage !== 'accepted');
+  assert.ok(household, 'the demo village has a household toilet');
+  for (const f of features) {
+    const spot = { lon: f.location.lon + 0.00011, lat: f.location.lat + 0.00007 };
+    const r = await admin.call('GET', `/api/v1/villages/locate?lon=${spot.lon}&lat=${spot.lat}`, undefined, { raw: true });
+    if (r.ok && (await r.json()).code === VILLAGE) { binSpot = spot; break; }
+  }
+  assert.ok(binSpot, 'found a point inside the village');
+
+  browser = await launchBrowser();
+  context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN', serviceWorkers: 'allow' });
+  await context.grantPermissions(['geolocation'], { origin: server.url });
+  await context.setGeolocation({ longitude: binSpot.lon, latitude: binSpot.lat, accuracy: 5 });
+  await context.route(`${server.url}/`, async (route) => {
+    const res = await route.fetch();
+    await route.fulfill({ response: res, headers: { ...res.headers(), 'content-security-policy': CSP } });
+  }, { times: 1 });
+  page = await context.newPage();
+  page.on('pageerror', (err) => console.error('page error:', err.message));
+  page.on('console', (msg) => { if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text()); });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await server.stop();
+});
+
+test('1. first visit online, log in; offline reload opens the app from the service worker', async () => {
+  const first = page.waitForResponse(`${server.url}/`);
+  await page.goto(server.url);
+  assert.equal((await first).headers()['content-security-policy'], CSP, 'the first page runs under the CSP');
+  await page.fill('#username', USER.username);
+  await page.fill('#password', USER.password);
+  await page.click('#login');
+  await page.waitForSelector('#kind-bin');
+  // The pull brings the villages and their features into IndexedDB.
+  await waitFor(async () => (await idbCount(page, 'features')) > 100 && (await idbCount(page, 'villages')) >= 16, 'the data pull');
+  await page.waitForFunction(() => !document.querySelector('#progress.active'));
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.waitForFunction(() => Boolean(navigator.serviceWorker.controller));
+
+  await context.setOffline(true);
+  await page.reload();
+  await page.waitForSelector('#kind-bin', { timeout: 10000 });
+  assert.equal(await page.isVisible('#login'), false, 'opens logged in, not on the login form');
+  assert.equal(await page.evaluate(() => navigator.onLine), false);
+});
+
+test('2. offline: capture a bin with a photo and record a stage change; both wait across a reload', async () => {
+  await captureBin(`e2e-bin-1-${RUN}`, true);
+  newStage.first = nextStage(household.attrs.stage);
+  await recordStage(newStage.first, `e2e-stage-1-${RUN}`);
+
+  const ops = await outboxOps(page);
+  assert.deepEqual(ops.map((o) => o.type).sort(), ['addEvent', 'putFeature']);
+  assert.ok(ops.every((o) => o.state === 'waiting'));
+  const put = ops.find((o) => o.type === 'putFeature');
+  assert.equal(put.feature.kind, 'bin');
+  assert.equal(put.feature.photos.length, 1);
+  assert.equal(put.feature.baseVersion, undefined, 'a create has no baseVersion');
+  assert.deepEqual(put.feature.attrs, { capacity_l: 120, status: 'full', name: `e2e-bin-1-${RUN}` });
+  assert.ok(Math.abs(put.feature.location.lon - binSpot.lon) < 1e-6);
+  assert.equal(await idbCount(page, 'photos'), 1);
+
+  await page.reload();
+  await page.waitForSelector('nav.tabs');
+  await go('#/outbox');
+  await page.waitForSelector('.op[data-state="waiting"]');
+  assert.equal(await page.locator('.op[data-state="waiting"]').count(), 2);
+  assert.equal(await page.textContent('#outbox-count'), '2');
+  // Nothing reached the server.
+  const bins = (await admin.features(VILLAGE)).filter((f) => f.attrs.name === `e2e-bin-1-${RUN}`);
+  assert.equal(bins.length, 0);
+});
+
+test('3. online: the outbox is sent; the server has one new bin with its photo and the new stage', async () => {
+  await context.setOffline(false);
+  await waitOutboxEmpty();
+  await page.waitForFunction(() => document.querySelector('#outbox-count').hidden);
+
+  const bins = (await admin.features(VILLAGE)).filter((f) => f.attrs.name === `e2e-bin-1-${RUN}`);
+  assert.equal(bins.length, 1, 'exactly one new bin');
+  const bin = await admin.call('GET', `/api/v1/features/${bins[0].id}`);
+  assert.equal(bin.kind, 'bin');
+  assert.equal(bin.attrs.status, 'full');
+  assert.equal(bin.attrs.capacity_l, 120);
+  assert.equal(bin.createdBy, USER.username);
+  assert.equal(bin.photos.length, 1);
+  assert.deepEqual(bin.flags.photosPending || [], [], 'the photo arrived before the feature');
+  const photo = await admin.call('GET', `/api/v1/photos/${bin.photos[0]}`, undefined, { raw: true });
+  assert.equal(photo.status, 200);
+  assert.match(photo.headers.get('content-type'), /image\/jpeg/);
+  const bytes = Buffer.from(await photo.arrayBuffer());
+  assert.equal(bytes[0], 0xff, 'a JPEG, re-encoded on the phone');
+  assert.equal(bytes[1], 0xd8);
+
+  const h = await admin.call('GET', `/api/v1/features/${household.id}`);
+  assert.equal(h.attrs.stage, newStage.first);
+  const { events } = await admin.call('GET', `/api/v1/features/${household.id}/events`);
+  assert.equal(events.filter((e) => e.note === `e2e-stage-1-${RUN}`).length, 1);
+  assert.equal(await idbCount(page, 'photos'), 0, 'sent photos are dropped from the phone');
+});
+
+test('4. a lost answer: the app retries and the server still has exactly one of each', async () => {
+  await context.setOffline(true);
+  await captureBin(`e2e-bin-2-${RUN}`, false);
+  newStage.second = nextStage(newStage.first, [household.attrs.stage]);
+  await recordStage(newStage.second, `e2e-stage-2-${RUN}`);
+  assert.equal(await idbCount(page, 'outbox'), 2);
+
+  // The first answer is lost on the way back: the server has applied the
+  // batch, the phone sees only a dropped connection.
+  const seen = [];
+  await page.route('**/api/v1/sync', async (route) => {
+    if (seen.length === 0) {
+      const res = await route.fetch();
+      seen.push((await res.json()).results.map((r) => r.result));
+      await route.abort('connectionreset');
+      return;
+    }
+    const res = await route.fetch();
+    const body = await res.json();
+    seen.push(body.results.map((r) => r.result));
+    await route.fulfill({ response: res, json: body });
+  });
+  await context.setOffline(false);
+  await waitOutboxEmpty(40000);
+  await page.unroute('**/api/v1/sync');
+
+  assert.deepEqual(seen[0], ['applied', 'applied'], 'the server applied the first batch');
+  assert.ok(seen.length >= 2, 'the app sent the batch again');
+  assert.deepEqual(seen[seen.length - 1], ['duplicate', 'duplicate'], 'the replay was recognised');
+  const bins = (await admin.features(VILLAGE)).filter((f) => f.attrs.name === `e2e-bin-2-${RUN}`);
+  assert.equal(bins.length, 1, 'exactly one bin');
+  const { events } = await admin.call('GET', `/api/v1/features/${household.id}/events`);
+  assert.equal(events.filter((e) => e.note === `e2e-stage-2-${RUN}`).length, 1, 'exactly one stage change');
+  assert.equal((await admin.call('GET', `/api/v1/features/${household.id}`)).attrs.stage, newStage.second);
+});
+
+test('5. a conflict: the office changed the household meanwhile; "keep mine" makes the phone win', async () => {
+  await context.setOffline(true);
+  await go(`#/f/${household.id}`);
+  await page.click('#edit');
+  await page.waitForSelector('#save:not([disabled])');
+  await page.fill('#attr-subsidy_yuan', '4321');
+  await page.fill('#attr-note', `phone-${RUN}`);
+  await page.click('#save');
+  await page.waitForFunction((id) => location.hash === `#/f/${id}`, household.id);
+  const [op] = await outboxOps(page);
+  assert.equal(op.type, 'putFeature');
+  const base = op.feature.baseVersion;
+  assert.ok(base > 0, 'an edit carries the version it edits');
+
+  // Meanwhile the town office edits the same household.
+  const cur = await admin.call('GET', `/api/v1/features/${household.id}`);
+  assert.equal(cur.version, base);
+  const office = await admin.call('PUT', `/api/v1/features/${household.id}`, {
+    opId: randomUUID(), kind: cur.kind, location: cur.location, attrs: { ...cur.attrs, note: `office-${RUN}` },
+    photos: cur.photos, baseVersion: cur.version,
+  });
+  assert.equal(office.version, base + 1);
+
+  await go('#/outbox');
+  await context.setOffline(false);
+  await page.waitForSelector('.op[data-state="conflict"]', { timeout: 30000 });
+  assert.match(await page.textContent('.op[data-state="conflict"] .compare'), new RegExp(`office-${RUN}`));
+  assert.match(await page.textContent('.op[data-state="conflict"] .compare'), new RegExp(`phone-${RUN}`));
+  await page.click('.op[data-state="conflict"] .keep-mine');
+  await waitOutboxEmpty();
+
+  const h = await admin.call('GET', `/api/v1/features/${household.id}`);
+  assert.equal(h.attrs.note, `phone-${RUN}`, "the phone's note won");
+  assert.equal(h.attrs.subsidy_yuan, 4321);
+  assert.equal(h.version, base + 2, 'applied on top of the office version');
+});
+
+test('6. the map without tiles shows the village boundary and the features', async () => {
+  await go('#/map');
+  await page.selectOption('#village', VILLAGE);
+  await page.waitForSelector('path.cj-boundary.cj-selected');
+  await page.waitForSelector('path.cj-feature');
+  const boundaries = await page.locator('path.cj-boundary').count();
+  const features = await page.locator('path.cj-feature').count();
+  assert.ok(boundaries >= 16, `all village boundaries drawn (${boundaries})`);
+  const inVillage = (await admin.features(VILLAGE)).length;
+  assert.equal(features, inVillage, 'every feature of the village is drawn');
+  assert.ok(await page.locator('path.cj-kind-bin').count() > 0);
+  const d = await page.getAttribute('path.cj-boundary.cj-selected', 'd');
+  assert.ok(d && d.length > 20, 'the boundary path has a shape');
+  await fs.mkdir(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, 'map.png') });
+
+  // A popup names the feature and links to its details.
+  await page.locator('path.cj-kind-bin').first().click({ force: true });
+  await page.waitForSelector('.leaflet-popup .popup');
+  assert.deepEqual(cspViolations, [], 'no inline script or style under the CSP');
+});
+
+test('7. unsent work exported to a file and imported on another phone goes up once', async () => {
+  await context.setOffline(true);
+  await captureBin(`e2e-bin-3-${RUN}`, true);
+  await go('#/outbox');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  const file = path.join(ARTIFACTS, 'unsent.json');
+  await download.saveAs(file);
+  const data = JSON.parse(await fs.readFile(file, 'utf8'));
+  assert.equal(data.format, 'cunjie-outbox');
+  assert.equal(data.ops.length, 1);
+  assert.equal(data.photos.length, 1);
+  assert.equal(data.photos[0].id, data.ops[0].feature.photos[0]);
+  assert.ok(Buffer.from(data.photos[0].data, 'base64').length > 100, 'the photo travels in the file');
+
+  // Another phone, same person, online.
+  const other = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
+  try {
+    const p2 = await other.newPage();
+    await p2.goto(server.url);
+    await p2.fill('#username', USER.username);
+    await p2.fill('#password', USER.password);
+    await p2.click('#login');
+    await p2.waitForSelector('#kind-bin');
+    await p2.evaluate(() => { location.hash = '#/outbox'; });
+    await p2.setInputFiles('#import-file', file);
+    await waitFor(async () => {
+      const bins = (await admin.features(VILLAGE)).filter((f) => f.attrs.name === `e2e-bin-3-${RUN}`);
+      return bins.length === 1 && bins[0].photos.length === 1 && !(bins[0].flags.photosPending || []).length;
+    }, 'the imported bin on the server');
+    await waitFor(async () => (await idbCount(p2, 'outbox')) === 0, 'the other phone to send it');
+  } finally {
+    await other.close();
+  }
+
+  // The first phone sends its copy too: the server knows the op already.
+  await context.setOffline(false);
+  await waitOutboxEmpty();
+  const bins = (await admin.features(VILLAGE)).filter((f) => f.attrs.name === `e2e-bin-3-${RUN}`);
+  assert.equal(bins.length, 1, 'still exactly one bin');
+});

@@ -1,0 +1,138 @@
+// Forms generated from the schema table: one control per attribute, read
+// back into the attrs object the API takes. Empty fields are left out, so
+// the server fills its defaults.
+
+import { attrsOf, allowedValues } from './schema.js';
+import { t, valueLabel } from './i18n.js';
+import { h, field, setError, toast } from './ui.js';
+import { savePhoto, photoURL } from './photos.js';
+import { del } from './idb.js';
+
+function control(spec, value, role) {
+  const id = `attr-${spec.name}`;
+  const hint = spec.def !== undefined ? valueLabel(spec.name, spec.def) : '';
+  switch (spec.type) {
+    case 'int':
+    case 'number':
+      return h('input', {
+        id, name: spec.name, type: 'number', step: spec.type === 'int' ? '1' : 'any',
+        inputMode: spec.type === 'int' ? 'numeric' : 'decimal',
+        value: value ?? '', placeholder: hint,
+      });
+    case 'enum': {
+      const values = allowedValues(spec, role);
+      const sel = h('select', { id, name: spec.name },
+        h('option', { value: '' }, hint ? `${t('common.unset')} (${hint})` : t('common.unset')),
+        values.map((v) => h('option', { value: v }, valueLabel(spec.name, v))));
+      // A value this role may not choose (a cleaner editing an accepted
+      // household) is shown as it is, not silently changed.
+      if (value && !values.includes(value)) sel.append(h('option', { value }, valueLabel(spec.name, value)));
+      sel.value = value ?? '';
+      return sel;
+    }
+    case 'bool': {
+      const sel = h('select', { id, name: spec.name },
+        h('option', { value: '' }, hint ? `${t('common.unset')} (${hint})` : t('common.unset')),
+        h('option', { value: 'true' }, t('common.yes')),
+        h('option', { value: 'false' }, t('common.no')));
+      sel.value = value === true ? 'true' : value === false ? 'false' : '';
+      return sel;
+    }
+    case 'date':
+      return h('input', { id, name: spec.name, type: 'date', value: value ?? '' });
+    case 'text':
+      return h('textarea', { id, name: spec.name, rows: 2, maxLength: spec.maxLen, value: value ?? '' });
+    default:
+      return h('input', { id, name: spec.name, type: 'text', maxLength: spec.maxLen, value: value ?? '', autocomplete: 'off' });
+  }
+}
+
+// attrForm returns the form's element and read(), which gives the attrs
+// or null after marking the fields that are wrong.
+export function attrForm(kind, attrs = {}, role = '') {
+  const specs = attrsOf(kind);
+  const controls = specs.map((s) => [s, control(s, attrs[s.name], role)]);
+  const el = h('div.attrs', controls.map(([s, c]) => field(t(`attr.${s.name}`), c)));
+
+  function read() {
+    const out = {};
+    let ok = true;
+    for (const [s, c] of controls) {
+      const raw = c.value.trim();
+      let problem = '';
+      if (raw !== '') {
+        if (s.type === 'int' || s.type === 'number') {
+          const n = Number(raw);
+          if (!Number.isFinite(n) || (s.type === 'int' && !Number.isInteger(n))) problem = t(s.type === 'int' ? 'form.int' : 'form.number');
+          else if (s.min !== undefined && (n < s.min || (s.exclusiveMin && n === s.min))) problem = t(s.exclusiveMin ? 'form.minEx' : 'form.min', { v: s.min });
+          else if (s.max !== undefined && n > s.max) problem = t('form.max', { v: s.max });
+          else out[s.name] = n;
+        } else if (s.type === 'bool') {
+          out[s.name] = raw === 'true';
+        } else if ((s.type === 'string' || s.type === 'text') && s.maxLen && [...raw].length > s.maxLen) {
+          problem = t('form.tooLong', { n: s.maxLen });
+        } else {
+          out[s.name] = raw;
+        }
+      }
+      setError(c, problem);
+      if (problem) ok = false;
+    }
+    if (!ok) {
+      toast(t('form.invalid'));
+      el.querySelector('.invalid')?.scrollIntoView({ block: 'center' });
+      return null;
+    }
+    return out;
+  }
+  return { el, read };
+}
+
+// photoPicker takes photos with the camera (or the gallery), shrinks them
+// and keeps them; ids() lists the ones kept. discardNew() removes photos
+// taken in a form that was left without saving.
+export function photoPicker(existing = []) {
+  const ids = [...existing];
+  const fresh = new Set();
+  const thumbs = h('div.thumbs');
+  const input = h('input.photo-input', { id: 'photo-input', type: 'file', accept: 'image/*', capture: 'environment', multiple: true });
+  input.setAttribute('capture', 'environment');
+  const take = h('label.button.photo-take', { htmlFor: 'photo-input' }, t('photos.take'));
+
+  async function addThumb(id) {
+    const img = h('img', { alt: '' });
+    const box = h('div.thumb', img, h('button.remove', {
+      type: 'button', 'aria-label': t('photos.remove'),
+      onclick: async () => {
+        ids.splice(ids.indexOf(id), 1);
+        box.remove();
+        if (fresh.has(id)) { fresh.delete(id); await del('photos', id); }
+      },
+    }, '×'));
+    thumbs.append(box);
+    img.src = await photoURL(id);
+  }
+
+  input.addEventListener('change', async () => {
+    const files = [...input.files];
+    input.value = '';
+    for (const f of files) {
+      try {
+        const id = await savePhoto(f);
+        ids.push(id);
+        fresh.add(id);
+        addThumb(id);
+      } catch {
+        toast(t('photos.failed'));
+      }
+    }
+  });
+  for (const id of existing) addThumb(id);
+  const el = h('div.photos', h('div.label', t('photos.title')), thumbs, take, input);
+  return {
+    el,
+    ids: () => [...ids],
+    saved: () => fresh.clear(),
+    discardNew: async () => { for (const id of fresh) await del('photos', id); },
+  };
+}

@@ -1,0 +1,556 @@
+// The one table of words the app shows, Chinese first (the people in the
+// field read Chinese) with English as a switch. Kind, status, stage, type and
+// category labels live here too, keyed "<attribute>.<value>", so no label is
+// written anywhere else.
+
+const zh = {
+  'app.title': '村洁',
+  'app.subtitle': '农村清洁与安居外业采集',
+  'app.update': '新版本已就绪，点此刷新',
+  'lang.switch': 'English',
+
+  'nav.capture': '采集',
+  'nav.list': '列表',
+  'nav.map': '地图',
+  'nav.outbox': '待传',
+  'nav.me': '我的',
+
+  'login.title': '登录',
+  'login.username': '用户名',
+  'login.password': '密码',
+  'login.submit': '登录',
+  'login.bad': '用户名或密码错误',
+  'login.limited': '失败次数过多，请稍后再试',
+  'login.offline': '没有网络：首次登录需要联网',
+  'login.failed': '登录失败：{msg}',
+  'login.again': '登录已过期，请重新登录；未上传的内容会保留',
+
+  'logout.button': '退出登录',
+  'logout.pending': '还有 {n} 条内容没有上传。退出后它们留在本机，{user} 再次登录后继续上传。建议先导出到文件。确定退出吗？',
+  'logout.confirm': '退出',
+  'common.cancel': '取消',
+  'common.ok': '确定',
+  'common.save': '保存',
+  'common.back': '返回',
+  'common.yes': '是',
+  'common.no': '否',
+  'common.unset': '—',
+  'common.more': '显示更多',
+  'common.none': '（无）',
+  'common.unknownVillage': '（未确定的村）',
+
+  'kind': '类别',
+  'kind.bin': '垃圾桶',
+  'kind.garbage_pool': '垃圾池',
+  'kind.collection_point': '垃圾收集点',
+  'kind.transfer_station': '垃圾压缩中转站',
+  'kind.public_toilet': '公厕',
+  'kind.household_toilet': '户厕改造',
+  'kind.demolition': '危旧房拆除',
+  'kind.housing_reform': '农村安居工程',
+
+  'attr.name': '名称',
+  'attr.note': '备注',
+  'attr.capacity_l': '容量（升）',
+  'attr.status': '状态',
+  'attr.volume_m3': '容积（立方米）',
+  'attr.built_year': '建成年份',
+  'attr.bin_count': '垃圾桶数',
+  'attr.capacity_tpd': '处理能力（吨/日）',
+  'attr.type': '类型',
+  'attr.stalls': '厕位数',
+  'attr.household_head': '户主',
+  'attr.tap_water': '改水（通自来水）',
+  'attr.subsidy_yuan': '补助（元）',
+  'attr.stage': '进度',
+  'attr.completed_on': '完工日期',
+  'attr.owner': '房主',
+  'attr.structure': '结构',
+  'attr.area_m2': '面积（平方米）',
+  'attr.demolished_on': '拆除日期',
+  'attr.category': '类别',
+  'attr.mode': '方式',
+  'attr.plot_area_m2': '占地面积（平方米）',
+  'attr.building_area_m2': '建筑面积（平方米）',
+  'attr.one_household_one_homestead': '一户一宅',
+  'attr.old_house': '拆旧建新：所拆旧房编号',
+
+  'status.ok': '正常',
+  'status.full': '已满',
+  'status.overflowing': '溢出',
+  'status.damaged': '损坏',
+  'status.missing': '丢失',
+  'status.dirty': '脏乱',
+  'status.closed': '关闭',
+
+  'stage.planned': '计划',
+  'stage.building': '施工',
+  'stage.done': '完工',
+  'stage.accepted': '验收',
+  'stage.surveyed': '摸底',
+  'stage.scheduled': '已排期',
+  'stage.demolished': '已拆除',
+  'stage.applied': '申请',
+  'stage.approved': '审批',
+  'stage.started': '开工',
+  'stage.completed': '竣工',
+
+  'type.flush': '水冲式',
+  'type.dry': '旱厕',
+  'type.eco': '生态厕所',
+  'type.other': '其他',
+  'type.three_compartment': '三格式化粪池',
+  'type.double_urn': '双瓮式',
+  'type.sewer_flush': '完整下水道水冲式',
+  'type.biogas': '沼气池式',
+
+  'structure.adobe': '土坯',
+  'structure.brick_wood': '砖木',
+  'structure.other': '其他',
+
+  'category.homeless': '无房户',
+  'category.dilapidated': '危房户',
+  'category.five_guarantees': '五保户',
+  'category.minimum_living': '低保户',
+  'category.hardship': '困难户',
+
+  'mode.new_build': '新建',
+  'mode.repair': '维修',
+
+  'event.emptied': '清运',
+  'event.status_reported': '上报状态',
+  'event.repaired': '维修',
+  'event.replaced': '更换',
+  'event.cleaned': '保洁',
+  'event.cleared': '清理',
+  'event.inspected': '检查',
+  'event.stage_changed': '进度变更',
+
+  'role.admin': '镇办',
+  'role.inspector': '检查员',
+  'role.cleaner': '保洁员',
+
+  'capture.choose': '选择要登记的类别',
+  'capture.new': '新登记：{kind}',
+  'capture.edit': '修改：{kind}',
+  'capture.saved': '已保存，联网后自动上传',
+  'capture.savedEdit': '修改已保存，联网后自动上传',
+
+  'gps.title': '位置',
+  'gps.waiting': '正在定位…',
+  'gps.accuracy': '精度 ±{m} 米',
+  'gps.good': '定位良好',
+  'gps.poor': '精度不足 10 米，继续等待…（{s} 秒）',
+  'gps.acceptPoor': '接受当前位置（精度较差）',
+  'gps.poorAccepted': '注意：位置精度较差（±{m} 米），办公室会复核',
+  'gps.denied': '无法定位：请允许本应用使用位置',
+  'gps.unavailable': '无法定位：{msg}',
+  'gps.dragHint': '拖动图钉或点地图可调整位置',
+  'gps.moved': '位置已手动调整',
+  'gps.kept': '沿用原位置',
+  'gps.useCurrent': '改用当前位置',
+
+  'photos.title': '照片',
+  'photos.take': '拍照',
+  'photos.remove': '删除',
+  'photos.failed': '照片无法读取',
+
+  'form.invalid': '请检查标红的项目',
+  'form.int': '请输入整数',
+  'form.number': '请输入数字',
+  'form.min': '不能小于 {v}',
+  'form.minEx': '必须大于 {v}',
+  'form.max': '不能大于 {v}',
+  'form.tooLong': '最多 {n} 个字',
+  'form.needFix': '还没有定位',
+  'form.needStatus': '请选择',
+
+  'list.village': '村',
+  'list.allKinds': '全部类别',
+  'list.search': '搜索名称、户主',
+  'list.empty': '没有找到。联网后下拉数据或更换筛选条件。',
+  'list.count': '共 {n} 个',
+  'list.pending': '待上传',
+  'list.distance': '{m} 米',
+
+  'detail.location': '位置',
+  'detail.flags': '待复核',
+  'flag.lowAccuracy': '定位精度低',
+  'flag.outsideVillage': '在村界外',
+  'flag.possibleDuplicate': '可能重复',
+  'flag.photosPending': '照片未到',
+  'detail.events': '最近记录',
+  'detail.noEvents': '暂无记录',
+  'detail.record': '记录',
+  'detail.edit': '修改信息',
+  'detail.onMap': '在地图上看',
+  'detail.notFound': '本机没有这条数据',
+  'detail.version': '版本 {v}',
+  'detail.by': '{by} · {at}',
+
+  'event.title': '{type}：{kind}',
+  'event.note': '说明',
+  'event.newStatus': '新的状态',
+  'event.newStage': '新的进度',
+  'event.saved': '已记录，联网后自动上传',
+
+  'map.layers': '图层',
+  'map.allStates': '全部状态',
+  'map.legend': '图例',
+  'map.fill': '填充色：类别',
+  'map.outline': '边框色：状态/进度',
+  'map.you': '我的位置',
+  'map.details': '详情',
+  'map.noTiles': '未配置底图：只显示村界和设施',
+
+  'outbox.title': '待上传',
+  'outbox.sync': '立即同步',
+  'outbox.empty': '全部已上传',
+  'outbox.count': '{n} 条待上传',
+  'outbox.lastSync': '上次同步：{at}',
+  'outbox.nextTry': '网络不通，{s} 秒后重试',
+  'outbox.offline': '离线：联网后自动上传',
+  'outbox.syncing': '正在上传 {done}/{total}',
+  'outbox.pulling': '正在下载数据 {done}/{total}',
+  'outbox.needLogin': '登录已过期：请重新登录后上传',
+  'outbox.otherUser': '属于 {user}：该用户登录后上传',
+  'outbox.export': '导出未上传内容到文件',
+  'outbox.import': '从文件导入',
+  'outbox.exported': '已导出 {n} 条',
+  'outbox.imported': '已导入 {n} 条',
+  'outbox.importBad': '文件无法导入：{msg}',
+  'outbox.refresh': '重新下载数据',
+
+  'op.putFeature.create': '新登记',
+  'op.putFeature.update': '修改',
+  'op.addEvent': '记录',
+  'op.deleteFeature': '删除',
+  'state.waiting': '等待上传',
+  'state.sending': '发送中',
+  'state.done': '已完成',
+  'state.conflict': '冲突：需处理',
+  'state.rejected': '需处理',
+
+  'conflict.explain': '这条数据在服务器上已被别人修改。请选择保留哪一份：',
+  'conflict.mine': '我的',
+  'conflict.server': '服务器上的',
+  'conflict.keepMine': '保留我的',
+  'conflict.takeServer': '采用服务器的',
+  'conflict.deleted': '（已删除）',
+  'rejected.discard': '放弃',
+  'rejected.edit': '修改后重发',
+  'rejected.discardAsk': '确定放弃这条内容吗？放弃后无法恢复。',
+  'rejected.photo': '照片编号已被另一张照片占用',
+
+  'me.user': '{name}（{role}）',
+  'me.villages': '负责的村：{list}',
+  'me.storage': '本机存储：{state}',
+  'me.persisted': '已设为持久保存',
+  'me.notPersisted': '未持久保存（空间不足时浏览器可能清除）',
+  'me.language': '语言 Language',
+  'me.version': '版本 {v}',
+  'me.data': '本机数据：{n} 个设施，{v} 个村',
+
+  'err.network': '网络不通',
+  'err.server': '服务器出错（{status}）',
+};
+
+const en = {
+  'app.title': 'Cunjie',
+  'app.subtitle': 'Rural sanitation field data',
+  'app.update': 'A new version is ready: tap to reload',
+  'lang.switch': '中文',
+
+  'nav.capture': 'Capture',
+  'nav.list': 'List',
+  'nav.map': 'Map',
+  'nav.outbox': 'Outbox',
+  'nav.me': 'Me',
+
+  'login.title': 'Log in',
+  'login.username': 'Username',
+  'login.password': 'Password',
+  'login.submit': 'Log in',
+  'login.bad': 'Wrong username or password',
+  'login.limited': 'Too many failed logins; try again later',
+  'login.offline': 'No network: the first login needs a connection',
+  'login.failed': 'Login failed: {msg}',
+  'login.again': 'Your session has expired; log in again. Unsent work is kept.',
+
+  'logout.button': 'Log out',
+  'logout.pending': '{n} items are not sent yet. They stay on this phone and are sent when {user} logs in again. Export them to a file first? Log out anyway?',
+  'logout.confirm': 'Log out',
+  'common.cancel': 'Cancel',
+  'common.ok': 'OK',
+  'common.save': 'Save',
+  'common.back': 'Back',
+  'common.yes': 'Yes',
+  'common.no': 'No',
+  'common.unset': '—',
+  'common.more': 'Show more',
+  'common.none': '(none)',
+  'common.unknownVillage': '(village not known yet)',
+
+  'kind': 'Kind',
+  'kind.bin': 'Garbage bin',
+  'kind.garbage_pool': 'Garbage pool',
+  'kind.collection_point': 'Collection point',
+  'kind.transfer_station': 'Transfer station',
+  'kind.public_toilet': 'Public toilet',
+  'kind.household_toilet': 'Household toilet reform',
+  'kind.demolition': 'Dilapidated house demolition',
+  'kind.housing_reform': 'Rural housing project',
+
+  'attr.name': 'Name',
+  'attr.note': 'Note',
+  'attr.capacity_l': 'Capacity (litres)',
+  'attr.status': 'Status',
+  'attr.volume_m3': 'Volume (m³)',
+  'attr.built_year': 'Year built',
+  'attr.bin_count': 'Bins',
+  'attr.capacity_tpd': 'Capacity (t/day)',
+  'attr.type': 'Type',
+  'attr.stalls': 'Stalls',
+  'attr.household_head': 'Household head',
+  'attr.tap_water': 'Tap water',
+  'attr.subsidy_yuan': 'Subsidy (yuan)',
+  'attr.stage': 'Stage',
+  'attr.completed_on': 'Completed on',
+  'attr.owner': 'Owner',
+  'attr.structure': 'Structure',
+  'attr.area_m2': 'Area (m²)',
+  'attr.demolished_on': 'Demolished on',
+  'attr.category': 'Category',
+  'attr.mode': 'Mode',
+  'attr.plot_area_m2': 'Plot area (m²)',
+  'attr.building_area_m2': 'Building area (m²)',
+  'attr.one_household_one_homestead': 'One household, one homestead',
+  'attr.old_house': 'Old house demolished (id)',
+
+  'status.ok': 'OK',
+  'status.full': 'Full',
+  'status.overflowing': 'Overflowing',
+  'status.damaged': 'Damaged',
+  'status.missing': 'Missing',
+  'status.dirty': 'Dirty',
+  'status.closed': 'Closed',
+
+  'stage.planned': 'Planned',
+  'stage.building': 'Building',
+  'stage.done': 'Done',
+  'stage.accepted': 'Accepted',
+  'stage.surveyed': 'Surveyed',
+  'stage.scheduled': 'Scheduled',
+  'stage.demolished': 'Demolished',
+  'stage.applied': 'Applied',
+  'stage.approved': 'Approved',
+  'stage.started': 'Started',
+  'stage.completed': 'Completed',
+
+  'type.flush': 'Flush',
+  'type.dry': 'Dry',
+  'type.eco': 'Eco',
+  'type.other': 'Other',
+  'type.three_compartment': 'Three-compartment septic tank',
+  'type.double_urn': 'Double urn',
+  'type.sewer_flush': 'Sewer flush',
+  'type.biogas': 'Biogas',
+
+  'structure.adobe': 'Adobe',
+  'structure.brick_wood': 'Brick and wood',
+  'structure.other': 'Other',
+
+  'category.homeless': 'Homeless',
+  'category.dilapidated': 'Dilapidated house',
+  'category.five_guarantees': 'Five guarantees',
+  'category.minimum_living': 'Minimum living allowance',
+  'category.hardship': 'Hardship',
+
+  'mode.new_build': 'New build',
+  'mode.repair': 'Repair',
+
+  'event.emptied': 'Emptied',
+  'event.status_reported': 'Report status',
+  'event.repaired': 'Repaired',
+  'event.replaced': 'Replaced',
+  'event.cleaned': 'Cleaned',
+  'event.cleared': 'Cleared',
+  'event.inspected': 'Inspected',
+  'event.stage_changed': 'Stage changed',
+
+  'role.admin': 'Town office',
+  'role.inspector': 'Inspector',
+  'role.cleaner': 'Cleaner',
+
+  'capture.choose': 'What are you recording?',
+  'capture.new': 'New: {kind}',
+  'capture.edit': 'Edit: {kind}',
+  'capture.saved': 'Saved; it is sent when there is a connection',
+  'capture.savedEdit': 'Change saved; it is sent when there is a connection',
+
+  'gps.title': 'Position',
+  'gps.waiting': 'Finding your position…',
+  'gps.accuracy': 'Accuracy ±{m} m',
+  'gps.good': 'Good fix',
+  'gps.poor': 'Not within 10 m yet, still waiting… ({s} s)',
+  'gps.acceptPoor': 'Accept this position (poor accuracy)',
+  'gps.poorAccepted': 'Warning: poor accuracy (±{m} m); the office will check it',
+  'gps.denied': 'No position: allow this app to use your location',
+  'gps.unavailable': 'No position: {msg}',
+  'gps.dragHint': 'Drag the pin or tap the map to adjust',
+  'gps.moved': 'Position adjusted by hand',
+  'gps.kept': 'Keeping the recorded position',
+  'gps.useCurrent': 'Use my current position',
+
+  'photos.title': 'Photos',
+  'photos.take': 'Take photo',
+  'photos.remove': 'Remove',
+  'photos.failed': 'The photo could not be read',
+
+  'form.invalid': 'Please check the fields marked red',
+  'form.int': 'A whole number, please',
+  'form.number': 'A number, please',
+  'form.min': 'At least {v}',
+  'form.minEx': 'More than {v}',
+  'form.max': 'At most {v}',
+  'form.tooLong': 'At most {n} characters',
+  'form.needFix': 'No position yet',
+  'form.needStatus': 'Please choose',
+
+  'list.village': 'Village',
+  'list.allKinds': 'All kinds',
+  'list.search': 'Search name, household head',
+  'list.empty': 'Nothing found. Download data when online, or change the filters.',
+  'list.count': '{n} in all',
+  'list.pending': 'not sent',
+  'list.distance': '{m} m',
+
+  'detail.location': 'Position',
+  'detail.flags': 'To check',
+  'flag.lowAccuracy': 'low GPS accuracy',
+  'flag.outsideVillage': 'outside the village',
+  'flag.possibleDuplicate': 'possible duplicate',
+  'flag.photosPending': 'photos not arrived',
+  'detail.events': 'Latest events',
+  'detail.noEvents': 'No events yet',
+  'detail.record': 'Record',
+  'detail.edit': 'Edit details',
+  'detail.onMap': 'Show on map',
+  'detail.notFound': 'Not on this phone',
+  'detail.version': 'version {v}',
+  'detail.by': '{by} · {at}',
+
+  'event.title': '{type}: {kind}',
+  'event.note': 'Note',
+  'event.newStatus': 'New status',
+  'event.newStage': 'New stage',
+  'event.saved': 'Recorded; it is sent when there is a connection',
+
+  'map.layers': 'Layers',
+  'map.allStates': 'All states',
+  'map.legend': 'Legend',
+  'map.fill': 'Fill: kind',
+  'map.outline': 'Outline: status or stage',
+  'map.you': 'You are here',
+  'map.details': 'Details',
+  'map.noTiles': 'No base map configured: villages and features only',
+
+  'outbox.title': 'Outbox',
+  'outbox.sync': 'Sync now',
+  'outbox.empty': 'Everything is sent',
+  'outbox.count': '{n} waiting',
+  'outbox.lastSync': 'Last sync: {at}',
+  'outbox.nextTry': 'No connection; retrying in {s} s',
+  'outbox.offline': 'Offline: sent when a connection returns',
+  'outbox.syncing': 'Sending {done}/{total}',
+  'outbox.pulling': 'Downloading data {done}/{total}',
+  'outbox.needLogin': 'Session expired: log in again to send',
+  'outbox.otherUser': 'Belongs to {user}: sent when they log in',
+  'outbox.export': 'Export unsent work to a file',
+  'outbox.import': 'Import from a file',
+  'outbox.exported': '{n} items exported',
+  'outbox.imported': '{n} items imported',
+  'outbox.importBad': 'The file cannot be imported: {msg}',
+  'outbox.refresh': 'Download data again',
+
+  'op.putFeature.create': 'New',
+  'op.putFeature.update': 'Edit',
+  'op.addEvent': 'Event',
+  'op.deleteFeature': 'Delete',
+  'state.waiting': 'waiting',
+  'state.sending': 'sending',
+  'state.done': 'done',
+  'state.conflict': 'conflict: needs attention',
+  'state.rejected': 'needs attention',
+
+  'conflict.explain': 'Someone changed this on the server meanwhile. Which version should stay?',
+  'conflict.mine': 'Yours',
+  'conflict.server': 'Server',
+  'conflict.keepMine': 'Keep mine',
+  'conflict.takeServer': "Take server's",
+  'conflict.deleted': '(deleted)',
+  'rejected.discard': 'Discard',
+  'rejected.edit': 'Edit and resend',
+  'rejected.discardAsk': 'Discard this item? It cannot be undone.',
+  'rejected.photo': 'The photo id is taken by another photo',
+
+  'me.user': '{name} ({role})',
+  'me.villages': 'Villages: {list}',
+  'me.storage': 'Storage: {state}',
+  'me.persisted': 'persistent',
+  'me.notPersisted': 'not persistent (the browser may clear it when space runs low)',
+  'me.language': 'Language 语言',
+  'me.version': 'Version {v}',
+  'me.data': 'On this phone: {n} features, {v} villages',
+
+  'err.network': 'No connection',
+  'err.server': 'Server error ({status})',
+};
+
+const TABLE = { 'zh-CN': zh, en };
+export const LANGS = Object.keys(TABLE);
+
+let lang = readLang();
+
+function readLang() {
+  try {
+    const l = localStorage.getItem('cunjie.lang');
+    if (l && TABLE[l]) return l;
+  } catch { /* storage blocked: use the default */ }
+  return 'zh-CN';
+}
+
+export function getLang() {
+  return lang;
+}
+
+export function setLang(l) {
+  if (!TABLE[l]) return;
+  lang = l;
+  try { localStorage.setItem('cunjie.lang', l); } catch { /* not kept, still switched */ }
+  document.documentElement.lang = l;
+}
+
+// t looks a key up and fills {name} placeholders; a missing English word
+// falls back to Chinese, and a missing key shows itself so it gets noticed.
+export function t(key, params) {
+  let s = TABLE[lang][key] ?? zh[key] ?? key;
+  if (params) s = s.replace(/\{(\w+)\}/g, (m, k) => (params[k] ?? m));
+  return s;
+}
+
+// The label of an attribute's value: the stage "accepted", the kind "bin".
+export function valueLabel(attr, value) {
+  if (value === true) return t('common.yes');
+  if (value === false) return t('common.no');
+  const key = `${attr}.${value}`;
+  const s = TABLE[lang][key] ?? zh[key];
+  return s ?? String(value);
+}
+
+export function formatTime(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  return d.toLocaleString(lang, { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+}

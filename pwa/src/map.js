@@ -1,0 +1,213 @@
+// Everything that uses Leaflet. This module is loaded on demand (a dynamic
+// import), so the first screen of the app does not wait for the map code.
+
+import {
+  map as leafletMap, tileLayer, geoJSON, circleMarker, circle, marker, divIcon, layerGroup, control,
+} from 'leaflet/dist/leaflet-src.esm.js';
+import { wgs84ToGcj02, gcj02ToWgs84 } from './geo.js';
+import { KINDS, statusAttr, stateColor } from './schema.js';
+
+// Points are stored in WGS-84; on GCJ-02 tiles (AMap) they are shifted for
+// drawing only, and a dragged pin is shifted back.
+function projector(cfg) {
+  const gcj = Boolean(cfg && cfg.tileUrl && cfg.tileGcj02);
+  return {
+    toLatLng(lon, lat) {
+      const [x, y] = gcj ? wgs84ToGcj02(lon, lat) : [lon, lat];
+      return [y, x];
+    },
+    fromLatLng(ll) {
+      return gcj ? gcj02ToWgs84(ll.lng, ll.lat) : [ll.lng, ll.lat];
+    },
+  };
+}
+
+// baseMap makes a Leaflet map with the configured tiles, or none: without
+// a tile source the map is a plain background with boundaries and points.
+function baseMap(el, cfg, options = {}) {
+  const m = leafletMap(el, { zoomSnap: 0.5, attributionControl: Boolean(cfg && cfg.tileUrl), ...options });
+  if (cfg && cfg.tileUrl) {
+    tileLayer(cfg.tileUrl, {
+      attribution: cfg.tileAttribution || '',
+      subdomains: cfg.tileSubdomains || 'abc',
+      maxZoom: 19,
+    }).addTo(m);
+  } else {
+    el.classList.add('no-tiles');
+  }
+  return m;
+}
+
+function boundaryLayer(villages, proj, selected) {
+  const fc = {
+    type: 'FeatureCollection',
+    features: villages.filter((v) => v.boundary).map((v) => ({
+      type: 'Feature', properties: { code: v.code, name: v.name }, geometry: v.boundary,
+    })),
+  };
+  return geoJSON(fc, {
+    coordsToLatLng: (c) => proj.toLatLng(c[0], c[1]),
+    style: (f) => ({
+      className: f.properties.code === selected ? 'cj-boundary cj-selected' : 'cj-boundary',
+      color: f.properties.code === selected ? '#1b5e20' : '#558b2f',
+      weight: f.properties.code === selected ? 3 : 1.5,
+      fillColor: '#aed581',
+      fillOpacity: f.properties.code === selected ? 0.15 : 0.05,
+      interactive: false,
+    }),
+  });
+}
+
+// FeatureMap is the map tab: boundaries, features coloured by kind (fill)
+// and state (outline), the person's position.
+export class FeatureMap {
+  constructor(el, { cfg, popup }) {
+    this.cfg = cfg;
+    this.proj = projector(cfg);
+    this.popup = popup; // (feature) => HTMLElement
+    // Zoom buttons go bottom right, under the thumb and clear of the
+    // filters at the top.
+    this.map = baseMap(el, cfg, { zoomControl: false });
+    control.zoom({ position: 'bottomright' }).addTo(this.map);
+    this.boundaries = null;
+    this.points = layerGroup().addTo(this.map);
+    this.markers = new Map();
+    this.me = null;
+    this.map.setView([28.0, 115.0], 12);
+  }
+
+  setVillages(villages, selected) {
+    if (this.boundaries) this.boundaries.remove();
+    this.boundaries = boundaryLayer(villages, this.proj, selected).addTo(this.map);
+    this.boundaries.bringToBack();
+  }
+
+  // fitVillage shows the selected village whole.
+  fitVillage(village) {
+    if (!village || !village.boundary) return;
+    const b = geoJSON(village.boundary, { coordsToLatLng: (c) => this.proj.toLatLng(c[0], c[1]) }).getBounds();
+    if (b.isValid()) this.map.fitBounds(b, { padding: [12, 12] });
+  }
+
+  setFeatures(features) {
+    this.points.clearLayers();
+    this.markers.clear();
+    for (const f of features) {
+      if (!f.location) continue;
+      const state = (f.attrs || {})[statusAttr(f.kind)];
+      const m = circleMarker(this.proj.toLatLng(f.location.lon, f.location.lat), {
+        className: `cj-feature cj-kind-${f.kind}${f.pending ? ' cj-pending' : ''}`,
+        radius: 8,
+        weight: 3,
+        color: stateColor(state),
+        fillColor: KINDS[f.kind] ? KINDS[f.kind].color : '#000',
+        fillOpacity: 0.9,
+        dashArray: f.pending ? '3 3' : null,
+      });
+      // Popups are built when opened: a thumbnail is fetched only for the
+      // feature the person looks at.
+      m.bindPopup(() => this.popup(f), { maxWidth: 260, minWidth: 200 });
+      m.addTo(this.points);
+      this.markers.set(f.id, m);
+    }
+  }
+
+  focus(id) {
+    const m = this.markers.get(id);
+    if (!m) return false;
+    this.map.setView(m.getLatLng(), Math.max(this.map.getZoom(), 17));
+    m.openPopup();
+    return true;
+  }
+
+  setPosition(fix) {
+    if (!fix) return;
+    const ll = this.proj.toLatLng(fix.lon, fix.lat);
+    if (!this.me) {
+      this.me = {
+        ring: circle(ll, { radius: fix.accuracy, className: 'cj-me-ring', weight: 1, interactive: false }).addTo(this.map),
+        dot: circleMarker(ll, { radius: 6, className: 'cj-me', color: '#fff', weight: 2, fillColor: '#d50000', fillOpacity: 1 }).addTo(this.map),
+      };
+    } else {
+      this.me.ring.setLatLng(ll).setRadius(fix.accuracy);
+      this.me.dot.setLatLng(ll);
+    }
+  }
+
+  centreOn(fix) {
+    if (fix) this.map.setView(this.proj.toLatLng(fix.lon, fix.lat), Math.max(this.map.getZoom(), 16));
+  }
+
+  resize() {
+    this.map.invalidateSize();
+  }
+
+  destroy() {
+    this.map.remove();
+  }
+}
+
+// PinMap is the small map of the capture form: a draggable pin on the fix.
+// Once the person drags it (or taps the map, the way to place a point when
+// the phone finds no position at all), new fixes no longer move it.
+export class PinMap {
+  constructor(el, { cfg, villages, onMove }) {
+    this.proj = projector(cfg);
+    this.map = baseMap(el, cfg, { zoomControl: false });
+    // Leaflet draws nothing (and throws) before the map has a view: start
+    // on the villages, then move to the fix.
+    const outline = boundaryLayer(villages, this.proj, '');
+    const b = outline.getBounds();
+    if (b.isValid()) this.map.fitBounds(b);
+    else this.map.setView([28.0, 115.0], 12);
+    outline.addTo(this.map);
+    this.onMove = onMove;
+    this.pin = null;
+    this.ring = null;
+    this.dragged = false;
+    this.map.on('click', (e) => {
+      if (!this.pin) this.place(e.latlng, 0);
+      this.pin.setLatLng(e.latlng);
+      this.placedByHand();
+    });
+  }
+
+  placedByHand() {
+    this.dragged = true;
+    const [lon, lat] = this.proj.fromLatLng(this.pin.getLatLng());
+    this.ring.setLatLng(this.pin.getLatLng());
+    this.onMove({ lon, lat });
+  }
+
+  place(ll, accuracy) {
+    this.pin = marker(ll, {
+      draggable: true, autoPan: true,
+      // Leaflet moves the icon with a CSS transform, so the pin's own
+      // shape (a rotated square) is drawn by an inner element.
+      icon: divIcon({ className: 'cj-pin', html: document.createElement('span'), iconSize: [26, 34], iconAnchor: [13, 34] }),
+    }).addTo(this.map);
+    this.ring = circle(ll, { radius: accuracy, weight: 1, className: 'cj-me-ring', interactive: false }).addTo(this.map);
+    this.pin.on('dragend', () => this.placedByHand());
+  }
+
+  setFix(fix) {
+    if (!fix || this.dragged) return;
+    const ll = this.proj.toLatLng(fix.lon, fix.lat);
+    if (!this.pin) {
+      this.place(ll, fix.accuracy || 0);
+      this.map.setView(ll, 18);
+    } else {
+      this.pin.setLatLng(ll);
+      this.ring.setLatLng(ll).setRadius(fix.accuracy || 0);
+      this.map.panTo(ll);
+    }
+  }
+
+  resize() {
+    this.map.invalidateSize();
+  }
+
+  destroy() {
+    this.map.remove();
+  }
+}

@@ -1,0 +1,137 @@
+// One feature: its attributes, photos and latest events, with a button per
+// event its kind takes; and the form that records such an event.
+
+import { KINDS, attrsOf, statusAttr, statusValues, stateColor, titleOf, STATUS_EVENTS, allowedValues } from '../schema.js';
+import { t, valueLabel, formatTime } from '../i18n.js';
+import { h, add, dot, field, setError, toast } from '../ui.js';
+import { localFeature } from '../features.js';
+import { photoURL } from '../photos.js';
+import { photoPicker } from '../form.js';
+import { watchGps, recentFix } from '../gps.js';
+import { uuid } from '../api.js';
+import { enqueue } from '../outbox.js';
+import { app, sync, onChange } from '../state.js';
+
+// attrTable lists a feature's attributes with their labels.
+export function attrTable(f) {
+  const rows = [];
+  for (const a of attrsOf(f.kind)) {
+    const v = (f.attrs || {})[a.name];
+    if (v === undefined || v === null || v === '') continue;
+    const shown = a.type === 'enum' || a.type === 'bool' ? valueLabel(a.name, v) : String(v);
+    rows.push(h('tr', h('th', t(`attr.${a.name}`)), h('td', { dataset: { attr: a.name } }, shown)));
+  }
+  return h('table.attrs-table', rows);
+}
+
+export function eventLine(f, e) {
+  const attr = statusAttr(f.kind);
+  return h('li.event', { dataset: { type: e.type } },
+    h('b', t(`event.${e.type}`)),
+    e.status ? ` → ${valueLabel(attr, e.status)}` : '',
+    h('small', ` ${t('detail.by', { by: e.by || '', at: formatTime(e.at) })}`),
+    e.pending ? h('span.badge', t('list.pending')) : null,
+    e.note ? h('div.note', e.note) : null);
+}
+
+export function thumbs(ids) {
+  const box = h('div.thumbs');
+  for (const id of ids || []) {
+    const img = h('img', { alt: '', loading: 'lazy' });
+    const frame = h('div.thumb', img);
+    box.append(frame);
+    // Offline, a photo not on the phone has no picture: hide its frame.
+    photoURL(id).then((u) => { if (u) img.src = u; else frame.classList.add('missing'); });
+  }
+  return box;
+}
+
+export async function detailView(main, id) {
+  const box = h('div.detail');
+  main.append(box);
+  async function draw() {
+    const f = await localFeature(id);
+    box.replaceChildren();
+    if (!f) { box.append(h('p', t('detail.notFound')), h('a.button', { href: '#/list' }, t('common.back'))); return; }
+    const state = (f.attrs || {})[statusAttr(f.kind)];
+    const flags = [];
+    const fl = f.flags || {};
+    if (fl.lowAccuracy) flags.push(t('flag.lowAccuracy'));
+    if (fl.outsideVillage) flags.push(t('flag.outsideVillage'));
+    if (fl.possibleDuplicate) flags.push(t('flag.possibleDuplicate'));
+    if (fl.photosPending && fl.photosPending.length) flags.push(t('flag.photosPending'));
+    const events = [...(f.events || [])].reverse();
+    add(box,
+      h('h2', dot(KINDS[f.kind].color, stateColor(state)), ` ${titleOf(f) || t(`kind.${f.kind}`)}`),
+      h('p.sub', t(`kind.${f.kind}`), state ? ` · ${valueLabel(statusAttr(f.kind), state)}` : '',
+        f.version ? ` · ${t('detail.version', { v: f.version })}` : '',
+        f.pending ? h('span.badge', t('list.pending')) : null),
+      h('div.record-label', t('detail.record')),
+      h('div.event-buttons', KINDS[f.kind].events.map((type) => h('a.button.event-button', {
+        href: `#/f/${f.id}/event/${type}`, dataset: { event: type },
+      }, t(`event.${type}`)))),
+      attrTable(f),
+      f.location ? h('p.loc', `${t('detail.location')}: ${f.location.lat.toFixed(6)}, ${f.location.lon.toFixed(6)}`,
+        f.location.accuracy ? ` ±${Math.round(f.location.accuracy)} m` : '') : null,
+      flags.length ? h('p.flags', `${t('detail.flags')}: ${flags.join('、')}`) : null,
+      thumbs(f.photos),
+      h('h3', t('detail.events')),
+      events.length ? h('ul.events', events.map((e) => eventLine(f, e))) : h('p.empty', t('detail.noEvents')),
+      h('div.actions',
+        h('a.button', { href: `#/map/${f.id}` }, t('detail.onMap')),
+        h('a.button#edit', { href: `#/edit/${f.id}` }, t('detail.edit'))),
+    );
+  }
+  await draw();
+  return onChange((what) => { if (what === 'data' || what === 'outbox') draw(); });
+}
+
+// eventForm records one event. Status and stage events ask for the new
+// value; the position is attached when the phone knows it.
+export async function eventForm(main, id, type) {
+  const f = await localFeature(id);
+  if (!f || !KINDS[f.kind].events.includes(type)) { location.hash = `#/f/${id}`; return null; }
+  const attr = statusAttr(f.kind);
+  const needsStatus = STATUS_EVENTS.includes(type);
+  const role = app.session?.user?.role || '';
+  let status = null;
+  if (needsStatus) {
+    const values = allowedValues({ name: attr, values: statusValues(f.kind) }, role);
+    status = h('select#event-status', { name: 'status' },
+      h('option', { value: '' }, t('common.unset')),
+      values.map((v) => h('option', { value: v }, valueLabel(attr, v))));
+  }
+  const note = h('textarea#event-note', { rows: 3, maxLength: 1000 });
+  const photos = photoPicker();
+  const stopGps = watchGps(() => {});
+  const save = h('button.primary#save', { type: 'button' }, t('common.save'));
+  let saved = false;
+
+  save.addEventListener('click', async () => {
+    if (status && !status.value) { setError(status, t('form.needStatus')); return; }
+    save.disabled = true;
+    const opId = uuid();
+    const event = { opId, id: uuid(), type, at: new Date().toISOString(), note: note.value.trim(), photos: photos.ids() };
+    const fix = recentFix();
+    if (fix) event.location = { lon: fix.lon, lat: fix.lat, accuracy: Math.round(fix.accuracy * 10) / 10 };
+    if (status) event.status = status.value;
+    await enqueue({ type: 'addEvent', id: f.id, opId, event });
+    saved = true;
+    photos.saved();
+    toast(t('event.saved'));
+    sync();
+    location.hash = `#/f/${f.id}`;
+  });
+
+  add(main,
+    h('h2', t('event.title', { type: t(`event.${type}`), kind: titleOf(f) || t(`kind.${f.kind}`) })),
+    status ? field(t(attr === 'stage' ? 'event.newStage' : 'event.newStatus'), status) : null,
+    field(t('event.note'), note),
+    photos.el,
+    h('div.actions', h('a.button', { href: `#/f/${f.id}` }, t('common.back')), save),
+  );
+  return () => {
+    stopGps();
+    if (!saved) photos.discardNew();
+  };
+}

@@ -1,0 +1,98 @@
+// The map tab: village boundaries, the chosen village's features, the
+// person's position, kind (layer) and state filters, and a legend.
+
+import { KIND_IDS, KINDS, statusAttr, allStates, stateColor, titleOf } from '../schema.js';
+import { t, valueLabel } from '../i18n.js';
+import { h, dot } from '../ui.js';
+import { featuresIn } from '../features.js';
+import { watchGps, recentFix } from '../gps.js';
+import { app, currentVillage, onChange } from '../state.js';
+import { villageSelect } from './list.js';
+import { thumbs, eventLine } from './detail.js';
+
+// Filters live as long as the page, so coming back to the map keeps them.
+const hiddenKinds = new Set();
+let stateFilter = '';
+
+function stateLabel(v) {
+  // A state value is a status or a stage; whichever table knows it names it.
+  const s = valueLabel('status', v);
+  return s !== v ? s : valueLabel('stage', v);
+}
+
+function popup(f) {
+  const attr = statusAttr(f.kind);
+  const state = (f.attrs || {})[attr];
+  const events = [...(f.events || [])].reverse().slice(0, 3);
+  return h('div.popup',
+    h('b', titleOf(f) || t(`kind.${f.kind}`)),
+    h('div', t(`kind.${f.kind}`), state ? ` · ${valueLabel(attr, state)}` : ''),
+    (f.photos || []).length ? thumbs(f.photos.slice(0, 1)) : null,
+    events.length ? h('ul.events', events.map((e) => eventLine(f, e))) : null,
+    h('a.button', { href: `#/f/${f.id}` }, t('map.details')));
+}
+
+export async function mapView(main, focusId) {
+  let village = currentVillage();
+  let fm = null;
+  let fit = true; // fit the village in view on the first draw and after a change of village
+  const mapEl = h('div#map.map');
+  const layers = h('div.panel#layers-panel', { hidden: true },
+    KIND_IDS.map((k) => {
+      const cb = h('input', { type: 'checkbox', checked: !hiddenKinds.has(k), dataset: { kind: k } });
+      cb.addEventListener('change', () => { if (cb.checked) hiddenKinds.delete(k); else hiddenKinds.add(k); draw(); });
+      return h('label.check', cb, dot(KINDS[k].color), t(`kind.${k}`));
+    }));
+  const states = h('select#state-filter', { 'aria-label': t('map.allStates') },
+    h('option', { value: '' }, t('map.allStates')),
+    allStates().map((v) => h('option', { value: v }, stateLabel(v))));
+  states.value = stateFilter;
+  states.addEventListener('change', () => { stateFilter = states.value; draw(); });
+  const legend = h('div.panel.legend#legend', { hidden: true },
+    h('div', h('b', t('map.fill'))),
+    KIND_IDS.map((k) => h('div', dot(KINDS[k].color), t(`kind.${k}`))),
+    h('div', h('b', t('map.outline'))),
+    allStates().map((v) => h('div', dot('#fff', stateColor(v)), stateLabel(v))),
+    h('div', dot('#d50000'), t('map.you')));
+  const toggle = (panel) => () => { panel.hidden = !panel.hidden; };
+  const tools = h('div.map-tools',
+    villageSelect(village, (code) => { village = code; fit = true; draw(); }),
+    h('button#layers-button', { type: 'button', onclick: toggle(layers) }, t('map.layers')),
+    states,
+    h('button#legend-button', { type: 'button', onclick: toggle(legend) }, t('map.legend')));
+  const note = app.config && app.config.tileUrl ? null : h('div.map-note', t('map.noTiles'));
+  const locate = h('button.locate', { type: 'button', 'aria-label': t('map.you'), onclick: () => fm && fm.centreOn(recentFix()) }, '◎');
+  main.classList.add('full');
+  main.append(h('div.map-wrap', tools, layers, legend, mapEl, note, locate));
+
+  const { FeatureMap } = await import('../map.js');
+  if (!mapEl.isConnected) return null; // left before the map code arrived
+  fm = new FeatureMap(mapEl, { cfg: app.config, popup });
+
+  let drawing = 0;
+  let closed = false;
+  async function draw() {
+    if (!fm) return;
+    const mine = ++drawing;
+    const all = await featuresIn(village);
+    if (mine !== drawing || closed) return; // a newer draw started, or the map is gone
+    fm.setVillages(app.villages, village);
+    const shown = all.filter((f) => !hiddenKinds.has(f.kind)
+      && (!stateFilter || (f.attrs || {})[statusAttr(f.kind)] === stateFilter));
+    fm.setFeatures(shown);
+    if (focusId && fm.focus(focusId)) { focusId = null; fit = false; }
+    if (fit) { fm.fitVillage(app.villages.find((v) => v.code === village)); fit = false; }
+    mapEl.dataset.features = String(shown.length);
+  }
+  await draw();
+  fm.resize();
+  const stopGps = watchGps((fix) => fm.setPosition(fix));
+  const stopChanges = onChange((what) => { if (what === 'data' || what === 'outbox') draw(); });
+  return () => {
+    closed = true;
+    stopGps();
+    stopChanges();
+    fm.destroy();
+    main.classList.remove('full');
+  };
+}

@@ -1,0 +1,147 @@
+// The outbox tab: what waits to be sent, each op's state, the sync button
+// and progress, and the choices the server left to the person (conflicts,
+// refusals). Export and import of unsent work live here too.
+
+import { attrsOf, titleOf } from '../schema.js';
+import { t, valueLabel, formatTime } from '../i18n.js';
+import { h, add, clear, confirmAsk, toast } from '../ui.js';
+import { keepMine, takeServer, discard, listOps, resetBackoff } from '../outbox.js';
+import { exportOutbox, importOutbox } from '../transfer.js';
+import { getMeta } from '../idb.js';
+import { app, sync, onChange, notify } from '../state.js';
+
+function opTitle(op) {
+  const kind = op.feature?.kind || op.server?.kind || '';
+  const what = op.type === 'putFeature'
+    ? t(op.feature.baseVersion ? 'op.putFeature.update' : 'op.putFeature.create')
+    : op.type === 'addEvent' ? `${t('op.addEvent')} ${t(`event.${op.event.type}`)}` : t(`op.${op.type}`);
+  const name = op.feature ? titleOf(op.feature) : '';
+  return [what, kind ? t(`kind.${kind}`) : '', name].filter(Boolean).join(' · ');
+}
+
+function show(attr, v) {
+  if (v === undefined || v === null || v === '') return '';
+  return typeof v === 'boolean' || attr.type === 'enum' ? valueLabel(attr.name, v) : String(v);
+}
+
+// compare shows the phone's version beside the server's, differences marked.
+function compare(op) {
+  const mine = op.feature ? op.feature.attrs || {} : {};
+  const server = op.server ? op.server.attrs || {} : {};
+  const kind = op.feature?.kind || op.server?.kind;
+  const rows = attrsOf(kind)
+    .filter((a) => mine[a.name] !== undefined || server[a.name] !== undefined)
+    .map((a) => h(`tr${show(a, mine[a.name]) !== show(a, server[a.name]) ? '.diff' : ''}`,
+      h('th', t(`attr.${a.name}`)), h('td.mine', show(a, mine[a.name])), h('td.server', show(a, server[a.name]))));
+  return h('table.compare',
+    h('tr', h('th'), h('th', t('conflict.mine')), h('th', t('conflict.server'), op.server?.deleted ? ` ${t('conflict.deleted')}` : '')),
+    rows);
+}
+
+function card(op, me) {
+  const state = op.owner !== me ? 'waiting' : op.state;
+  const el = h(`div.op.state-${state}`, { dataset: { seq: op.seq, state } },
+    h('div.op-head', h('span.op-title', opTitle(op)), h('span.chip', t(`state.${state}`))),
+    h('small', formatTime(op.createdAt)));
+  if (op.owner !== me) el.append(h('p.hint', t('outbox.otherUser', { user: op.owner })));
+  if (op.state === 'conflict' && op.owner === me) {
+    el.append(h('p', t('conflict.explain')));
+    if (op.type === 'putFeature') el.append(compare(op));
+    else if (op.error?.message) el.append(h('p.err', op.error.message));
+    el.append(h('div.row',
+      h('button.primary.keep-mine', { type: 'button', onclick: async () => { await keepMine(op.seq); sync({ force: true }); } }, t('conflict.keepMine')),
+      h('button.take-server', { type: 'button', onclick: async () => { await takeServer(op.seq); notify('data'); } }, t('conflict.takeServer'))));
+  }
+  if (op.state === 'rejected' && op.owner === me) {
+    const e = op.error || {};
+    const msg = e.photoConflict ? `${t('rejected.photo')} (${e.message})` : e.message || '';
+    const fields = Object.entries(e.fields || {}).map(([k, v]) => `${k}: ${v}`);
+    add(el, h('p.err', msg), fields.length ? h('ul.fields', fields.map((f) => h('li', f))) : null);
+    el.append(h('div.row',
+      h('button.discard', {
+        type: 'button',
+        onclick: async () => { if (await confirmAsk(t('rejected.discardAsk'), t('rejected.discard'))) { await discard(op.seq); notify('data'); } },
+      }, t('rejected.discard')),
+      op.type === 'putFeature' ? h('a.button.primary', { href: `#/redo/${op.seq}` }, t('rejected.edit')) : null));
+  }
+  return el;
+}
+
+export async function outboxView(main) {
+  const status = h('div.sync-status');
+  const bar = h('progress#sync-progress', { max: 1, value: 0, hidden: true });
+  const list = h('div.ops');
+  const button = h('button.primary#sync-now', { type: 'button' }, t('outbox.sync'));
+  button.addEventListener('click', async () => {
+    await resetBackoff();
+    sync({ force: true });
+  });
+  const picker = h('input#import-file', { type: 'file', accept: 'application/json,.json', hidden: true });
+  picker.addEventListener('change', async () => {
+    const file = picker.files[0];
+    picker.value = '';
+    if (!file) return;
+    try {
+      toast(t('outbox.imported', { n: await importOutbox(file) }));
+      app.ops = await listOps();
+      notify('outbox');
+      sync();
+    } catch (err) {
+      toast(t('outbox.importBad', { msg: err.message }));
+    }
+  });
+
+  // The status lines change every second (the retry countdown); the list
+  // only when the outbox does, so a button is never redrawn under a finger.
+  async function drawStatus() {
+    const ops = app.ops;
+    const lastSync = await getMeta('lastSync');
+    const lines = [];
+    if (app.progress) lines.push(t('outbox.syncing', app.progress));
+    else if (app.session?.expired) lines.push(t('outbox.needLogin'));
+    else if (navigator.onLine === false && ops.length) lines.push(t('outbox.offline'));
+    else if (app.retryAt > Date.now() && ops.length) lines.push(t('outbox.nextTry', { s: Math.ceil((app.retryAt - Date.now()) / 1000) }));
+    lines.push(ops.length ? t('outbox.count', { n: ops.length }) : t('outbox.empty'));
+    if (lastSync) lines.push(t('outbox.lastSync', { at: formatTime(lastSync) }));
+    status.replaceChildren(...lines.map((l) => h('div', l)));
+    bar.hidden = !app.progress;
+    if (app.progress) { bar.max = Math.max(1, app.progress.total); bar.value = app.progress.done; }
+    button.disabled = Boolean(app.progress);
+  }
+
+  let drawn = '';
+  function drawList() {
+    const me = app.session?.user?.username;
+    const ops = app.ops;
+    const sig = JSON.stringify([me, ops.map((o) => [o.seq, o.state]), app.done.length, app.session?.expired]);
+    if (sig === drawn) return;
+    drawn = sig;
+    clear(list);
+    for (const op of ops) list.append(card(op, me));
+    for (const op of app.done.slice(0, 10)) {
+      list.append(h('div.op.state-done', { dataset: { state: 'done' } },
+        h('div.op-head', h('span.op-title', opTitle(op)), h('span.chip', t('state.done'))),
+        h('small', formatTime(op.doneAt))));
+    }
+  }
+
+  main.append(
+    h('h2', t('outbox.title')),
+    status, bar, button, list,
+    h('div.transfer',
+      h('button#export', {
+        type: 'button',
+        onclick: async () => toast(t('outbox.exported', { n: await exportOutbox() })),
+      }, t('outbox.export')),
+      h('label.button', { htmlFor: 'import-file' }, t('outbox.import')), picker),
+  );
+  drawList();
+  await drawStatus();
+  const ticker = setInterval(drawStatus, 1000);
+  const stop = onChange((what) => {
+    if (what !== 'outbox' && what !== 'session') return;
+    drawStatus();
+    drawList();
+  });
+  return () => { clearInterval(ticker); stop(); };
+}
