@@ -287,6 +287,7 @@ func (s *Server) applySync(ctx context.Context, u *cunjie.User, ops []SyncOp, ba
 	}
 	results := make([]SyncResult, len(ops))
 	for i, o := range outcomes {
+		s.metrics.syncOps.WithLabelValues(o.Result).Inc()
 		r := SyncResult{OpID: ops[i].OpID, Result: o.Result, Feature: o.Feature}
 		if r.OpID == "" && ops[i].Feature != nil {
 			r.OpID = ops[i].Feature.OpID

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
@@ -50,57 +51,61 @@ func (s *Server) putPhoto(c *fiber.Ctx) error {
 	if enc := c.Get(fiber.HeaderContentEncoding); enc != "" && !strings.EqualFold(enc, "identity") {
 		return cunjie.Invalid("Content-Encoding", "send the image bytes as they are, without %s", enc)
 	}
-	body := c.Request().Body()
-	if len(body) > MaxPhotoBytes {
-		return cunjie.Errorf(cunjie.ETOOLARGE, "a photo may be at most %d MB; this one is %.1f MB",
-			MaxPhotoBytes>>20, float64(len(body))/(1<<20))
-	}
-	if len(body) == 0 {
-		return cunjie.Invalid("body", "empty; send the image bytes")
-	}
-	contentType, w, h, err := checkImage(body)
+	p, existed, err := s.StorePhoto(c.UserContext(), currentUser(c), id, c.Request().Body())
 	if err != nil {
 		return err
 	}
-	ctx := c.UserContext()
-
-	// A retry of a finished upload (the phone lost our answer) is answered
-	// from the metadata, without decoding the image again.
-	sum := sha256.Sum256(body)
-	if old, err := s.store.Photo(ctx, id); err == nil {
-		if old.SHA256 != hex.EncodeToString(sum[:]) {
-			return cunjie.Errorf(cunjie.ECONFLICT, "photo %s already exists with other content; a new photo needs a new id", id)
-		}
-		return s.photoStored(c, old, true)
-	} else if cunjie.ErrorCode(err) != cunjie.ENOTFOUND {
-		return err
-	}
-
-	thumb, err := makeThumb(body, thumbSide)
-	if err != nil {
-		return err
-	}
-	p := &store.Photo{ID: id, ContentType: contentType, Width: w, Height: h,
-		UploadedBy: currentUser(c).ID, UploadedAt: s.now()}
-	existed, err := s.store.PutPhoto(ctx, p, body, thumb)
-	if err != nil {
-		return err
-	}
-	return s.photoStored(c, p, existed)
-}
-
-// photoStored tells the features waiting for the photo and answers.
-func (s *Server) photoStored(c *fiber.Ctx, p *store.Photo, existed bool) error {
-	// Also on a replay: if the server stopped between storing the photo
-	// and clearing the flags, the phone's retry finishes the job. With
-	// nothing pending this is one read by _id.
-	s.photoArrived(c.UserContext(), p.ID)
 	if existed {
 		c.Set("X-Cunjie-Result", resultDuplicate)
 	} else {
 		c.Status(fiber.StatusCreated)
 	}
 	return c.JSON(photoInfo(p))
+}
+
+// StorePhoto checks and stores a photo with its thumbnail, and tells the
+// features waiting for it; existed reports the same bytes were there. The
+// upload route and the demo loader use it.
+func (s *Server) StorePhoto(ctx context.Context, u *cunjie.User, id string, body []byte) (*store.Photo, bool, error) {
+	if len(body) > MaxPhotoBytes {
+		return nil, false, cunjie.Errorf(cunjie.ETOOLARGE, "a photo may be at most %d MB; this one is %.1f MB",
+			MaxPhotoBytes>>20, float64(len(body))/(1<<20))
+	}
+	if len(body) == 0 {
+		return nil, false, cunjie.Invalid("body", "empty; send the image bytes")
+	}
+	contentType, w, h, err := checkImage(body)
+	if err != nil {
+		return nil, false, err
+	}
+	// A retry of a finished upload (the phone lost our answer) is answered
+	// from the metadata, without decoding the image again. Telling the
+	// waiting features again is one read by _id when nothing waits, and
+	// finishes the job if the server stopped before it.
+	sum := sha256.Sum256(body)
+	if old, err := s.store.Photo(ctx, id); err == nil {
+		if old.SHA256 != hex.EncodeToString(sum[:]) {
+			return nil, false, cunjie.Errorf(cunjie.ECONFLICT, "photo %s already exists with other content; a new photo needs a new id", id)
+		}
+		s.photoArrived(ctx, id)
+		return old, true, nil
+	} else if cunjie.ErrorCode(err) != cunjie.ENOTFOUND {
+		return nil, false, err
+	}
+	thumb, err := makeThumb(body, thumbSide)
+	if err != nil {
+		return nil, false, err
+	}
+	p := &store.Photo{ID: id, ContentType: contentType, Width: w, Height: h, UploadedBy: u.ID, UploadedAt: s.now()}
+	existed, err := s.store.PutPhoto(ctx, p, body, thumb)
+	if err != nil {
+		return nil, false, err
+	}
+	if !existed {
+		s.metrics.photos.Inc()
+	}
+	s.photoArrived(ctx, id)
+	return p, existed, nil
 }
 
 // getPhoto serves a photo's bytes (?size=full, the default, or thumb) to

@@ -39,6 +39,11 @@ type Options struct {
 	Static fs.FS
 	// Tiles is the map tile source the web app uses.
 	Tiles TileConfig
+	// Metrics collects the server's metrics; nil makes a registry here.
+	Metrics *Metrics
+	// MetricsPublic serves /metrics without a token (when it listens on
+	// a separate, private address); else only admins read it.
+	MetricsPublic bool
 	// Version is the build's version, shown in health answers.
 	Version string
 	// Now is the clock; tests move it.
@@ -67,6 +72,7 @@ type Server struct {
 	snaps    snapshots
 	tiles    TileConfig
 	csp      string
+	metrics  *Metrics
 }
 
 // warm loads village indexes in the background after start, so the first
@@ -130,6 +136,10 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if err := s.reloadVillages(ctx); err != nil {
 		return nil, err
 	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics()
+	}
+	s.metrics = o.Metrics
 	if o.IndexVillages <= 0 {
 		o.IndexVillages = DefaultIndexVillages
 	}
@@ -153,7 +163,8 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		// stores and indexes): make Fiber hand out copies.
 		Immutable: true,
 	})
-	s.app.Use(s.recoverer, s.requestID, s.securityHeaders, compress.New(compress.Config{
+	s.registerIndexMetrics()
+	s.app.Use(s.requestID, s.observe, s.recoverer, s.securityHeaders, compress.New(compress.Config{
 		// Photos and XLSX are compressed already, and exports stream:
 		// compressing would hold them whole in memory.
 		Next: func(c *fiber.Ctx) bool {
@@ -175,6 +186,11 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	}
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
+	if o.MetricsPublic {
+		s.app.Get("/metrics", s.MetricsHandler())
+	} else {
+		s.app.Get("/metrics", s.authenticate(s.requireRole(adminOnly, s.MetricsHandler())))
+	}
 	s.app.All("/api/*", func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	if o.Static != nil {
 		s.app.Use(staticHandler(o.Static))

@@ -17,6 +17,7 @@ import (
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -29,6 +30,8 @@ type Config struct {
 	DataDir string
 	DB      string
 	Logger  *slog.Logger
+	// Monitor, if set, sees every database command (for metrics).
+	Monitor *event.CommandMonitor
 }
 
 // Store is an open connection to the database.
@@ -62,6 +65,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	opts := options.Client().ApplyURI(uri).
 		SetServerSelectionTimeout(10 * time.Second).
 		SetTimeout(30 * time.Second)
+	if cfg.Monitor != nil {
+		opts.SetMonitor(cfg.Monitor)
+	}
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		s.stopEmbedded()

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
+
 	"github.com/cunjie/cunjie"
 	"github.com/cunjie/cunjie/api"
 	"github.com/cunjie/cunjie/pwa"
@@ -25,16 +27,28 @@ type Main struct {
 	Store  *store.Store
 	Server *api.Server
 
-	log    *slog.Logger
-	stdout io.Writer
-	ln     net.Listener
-	served chan error
+	log     *slog.Logger
+	stdout  io.Writer
+	ln      net.Listener
+	served  chan error
+	metrics *api.Metrics
+	// metricsApp serves /metrics alone on --metrics-addr.
+	metricsApp *fiber.App
+	metricsLn  net.Listener
+}
+
+// metricsAddr is where --metrics-addr listens, once running.
+func (m *Main) metricsAddr() string {
+	if m.metricsLn == nil {
+		return ""
+	}
+	return m.metricsLn.Addr().String()
 }
 
 // NewMain returns a program that logs to stderr and prints what a person
 // must see (URL, logins) to stdout.
 func NewMain(cfg Config, stdout, stderr io.Writer) *Main {
-	return &Main{Config: cfg, log: newLogger(cfg, stderr), stdout: stdout}
+	return &Main{Config: cfg, log: newLogger(cfg, stderr), stdout: stdout, metrics: api.NewMetrics()}
 }
 
 // Run opens the store, makes the first admin, optionally loads the demo
@@ -56,7 +70,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Server, err = api.New(ctx, api.Options{
 		Store: st, Logger: m.log, Version: version,
-		Static: pwa.Files(), IndexVillages: m.Config.IndexVillages,
+		Static: pwa.Files(), IndexVillages: m.Config.IndexVillages, Metrics: m.metrics,
 		Tiles: api.TileConfig{TileURL: m.Config.TileURL, TileGCJ02: m.Config.TileGCJ02,
 			TileAttribution: m.Config.TileAttribution, TileSubdomains: m.Config.TileSubdomains},
 	})
@@ -74,12 +88,24 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.Server.App().Listener(m.ln) }()
+	if m.Config.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", m.Config.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s for metrics: %w", m.Config.MetricsAddr, err)
+		}
+		m.metricsLn = mln
+		m.metricsApp = fiber.New(fiber.Config{DisableStartupMessage: true})
+		m.metricsApp.Get("/metrics", m.Server.MetricsHandler())
+		go m.metricsApp.Listener(mln)
+		m.log.Info("metrics", "addr", mln.Addr().String())
+	}
 	fmt.Fprintf(m.stdout, "Cunjie (村洁) is serving at %s\n", m.URL())
 	return nil
 }
 
 func (m *Main) openStore(ctx context.Context) (*store.Store, error) {
-	return store.Open(ctx, store.Config{URI: m.Config.MongoURI, DataDir: m.Config.DataDir, DB: m.Config.DB, Logger: m.log})
+	return store.Open(ctx, store.Config{URI: m.Config.MongoURI, DataDir: m.Config.DataDir, DB: m.Config.DB, Logger: m.log,
+		Monitor: m.metrics.CommandMonitor()})
 }
 
 // URL is where a browser on this machine reaches the server.
@@ -96,6 +122,9 @@ func (m *Main) URL() string {
 // and closes the store.
 func (m *Main) Close() error {
 	var errs []error
+	if m.metricsApp != nil {
+		m.metricsApp.Shutdown()
+	}
 	if m.Server != nil && m.ln != nil {
 		if err := m.Server.App().ShutdownWithTimeout(4 * time.Second); err != nil {
 			errs = append(errs, err)

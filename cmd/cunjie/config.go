@@ -27,6 +27,7 @@ type Config struct {
 	TileGCJ02       bool
 	TileAttribution string
 	TileSubdomains  string
+	MetricsAddr     string
 }
 
 // configVar describes one setting: flag name, environment name, default.
@@ -44,6 +45,7 @@ var configVars = []configVar{
 	{"log-format", "CUNJIE_LOG_FORMAT", "text", "log format: text or json", false},
 	{"log-level", "CUNJIE_LOG_LEVEL", "info", "log level: debug, info, warn, error", false},
 	{"demo", "CUNJIE_DEMO", "false", "load the demo town into an empty store at start", false},
+	{"metrics-addr", "CUNJIE_METRICS_ADDR", "", "serve /metrics without a token on this (private) address; else only admins read /metrics", false},
 	{"index-villages", "CUNJIE_INDEX_VILLAGES", "64", "villages whose features are kept in memory (LRU)", false},
 	{"tile-url", "CUNJIE_TILE_URL", "", "map tile URL template with {s} {x} {y} {z}; empty shows no tiles", false},
 	{"tile-gcj02", "CUNJIE_TILE_GCJ02", "", "true when the tiles are in GCJ-02 (AMap/Gaode)", false},
@@ -103,7 +105,7 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 		Addr: *vals["addr"], DataDir: *vals["data-dir"], MongoURI: *vals["mongodb-uri"], DB: *vals["db"],
 		AdminPassword: *vals["admin-password"], LogFormat: *vals["log-format"], LogLevel: *vals["log-level"], Demo: demo,
 		IndexVillages: idx, TileURL: *vals["tile-url"], TileGCJ02: gcj, TileAttribution: *vals["tile-attribution"],
-		TileSubdomains: *vals["tile-subdomains"],
+		TileSubdomains: *vals["tile-subdomains"], MetricsAddr: *vals["metrics-addr"],
 	}
 	return c, c.validate()
 }

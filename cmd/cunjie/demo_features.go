@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -137,6 +141,15 @@ func demoAttrs(rng *rand.Rand, k cunjie.Kind) map[string]any {
 func loadDemoFeatures(ctx context.Context, srv *api.Server, inspector *cunjie.User) (applied int, err error) {
 	vs := srv.Villages()
 	ops := demoFeatureOps(vs)
+	// A few features carry a photo, uploaded first as a phone does.
+	for i := 0; i*120 < len(ops) && i < 25; i++ {
+		op := ops[i*120]
+		pid := fmt.Sprintf("demo-photo-%02d", i)
+		if _, _, err := srv.StorePhoto(ctx, inspector, pid, demoPhoto(i, op.Feature.Kind)); err != nil {
+			return 0, fmt.Errorf("demo photo: %w", err)
+		}
+		op.Feature.Photos = []string{pid}
+	}
 	for i := 0; i < len(ops); i += api.MaxSyncOps {
 		batch := ops[i:min(i+api.MaxSyncOps, len(ops))]
 		for j, r := range srv.Apply(ctx, inspector, batch) {
@@ -179,4 +192,30 @@ func loadDemoFeatures(ctx context.Context, srv *api.Server, inspector *cunjie.Us
 		}
 	}
 	return applied, nil
+}
+
+// demoPhoto draws a small scene: sky, ground, and a block in the kind's
+// colour, so the map's popups have something to show.
+func demoPhoto(n int, k cunjie.Kind) []byte {
+	colours := map[cunjie.Kind]color.RGBA{
+		cunjie.KindBin: {46, 125, 50, 255}, cunjie.KindGarbagePool: {121, 85, 72, 255}, cunjie.KindCollectionPoint: {0, 121, 107, 255},
+		cunjie.KindPublicToilet: {25, 118, 210, 255}, cunjie.KindHouseholdToilet: {123, 31, 162, 255},
+		cunjie.KindDemolition: {183, 28, 28, 255}, cunjie.KindHousingReform: {245, 124, 0, 255},
+	}
+	img := image.NewRGBA(image.Rect(0, 0, 640, 480))
+	for y := 0; y < 480; y++ {
+		for x := 0; x < 640; x++ {
+			c := color.RGBA{135, 190, 235, 255} // sky
+			if y > 300 {
+				c = color.RGBA{110, 150, 80, 255} // ground
+			}
+			if x > 220+n*4 && x < 420+n*4 && y > 200 && y < 380 {
+				c = colours[k]
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var b bytes.Buffer
+	jpeg.Encode(&b, img, &jpeg.Options{Quality: 80})
+	return b.Bytes()
 }
