@@ -17,6 +17,7 @@ import (
 
 	"github.com/cunjie/cunjie"
 	"github.com/cunjie/cunjie/geo"
+	"github.com/cunjie/cunjie/store"
 )
 
 // Exports of features for the town office: GeoJSON for GIS, CSV and XLSX
@@ -324,6 +325,15 @@ func (s *Server) export(c *fiber.Ctx, format exportFormat) error {
 				j.villages = append(j.villages, v)
 			}
 		}
+	}
+	// Every export is on record: it may carry personal data.
+	detail := c.OriginalURL()
+	if j.personal {
+		detail += " (with personal data)"
+	}
+	if err := s.store.AddAuditLog(c.UserContext(), store.AuditLog{At: j.now, User: u.Username, Role: string(u.Role),
+		Action: "export", Detail: detail, IP: c.IP()}); err != nil {
+		return err
 	}
 	// The village code is 12 digits (s.village found it), so the name is ASCII.
 	name := fmt.Sprintf("features-%s-%s.%s", scope, j.now.In(exportZone).Format(time.DateOnly), format.ext)

@@ -183,6 +183,18 @@ func (s *Server) audit(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"feature": id, "entries": append([]cunjie.AuditEntry{create}, entries...)})
 }
 
+func (s *Server) auditLog(c *fiber.Ctx) error {
+	limit, err := intQuery(c, "limit", 200, 1, 1000)
+	if err != nil {
+		return err
+	}
+	entries, err := s.store.AuditLogs(c.UserContext(), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"entries": entries})
+}
+
 // Sync limits: a phone's backlog goes up in batches of at most this many ops
 // and bytes.
 const (

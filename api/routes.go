@@ -54,6 +54,7 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/features/:id/events", summary: "A feature's full event history", tag: "features", handler: s.listEvents},
 		{method: "POST", path: "/sync", summary: "A batch of up to 500 ops (putFeature, addEvent, deleteFeature); one result per op", tag: "sync", handler: s.sync, body: "SyncRequest", response: "SyncResponse"},
 		{method: "GET", path: "/changes", summary: "Features of a village changed after a cursor (?village=&since=&limit=), oldest first", tag: "sync", handler: s.changes},
+		{method: "GET", path: "/audit/log", summary: "Recorded acts other than feature writes, such as exports, newest first (?limit=)", tag: "features", roles: adminOnly, handler: s.auditLog},
 		{method: "GET", path: "/audit", summary: "Who changed a feature, when, from which op, and what (?feature=)", tag: "features", roles: adminOnly, handler: s.audit},
 		{method: "PUT", path: "/photos/:id", summary: "Upload a JPEG, PNG or WebP photo (raw body, up to 8 MB); idempotent", tag: "photos", handler: s.putPhoto},
 		{method: "GET", path: "/photos/:id", summary: "A photo's bytes (?size=thumb for ~320 px)", tag: "photos", handler: s.getPhoto},

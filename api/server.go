@@ -44,6 +44,10 @@ type Options struct {
 	// MetricsPublic serves /metrics without a token (when it listens on
 	// a separate, private address); else only admins read it.
 	MetricsPublic bool
+	// TrustedProxies are reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed, so rate limits and logs see the
+	// real client.
+	TrustedProxies []string
 	// Version is the build's version, shown in health answers.
 	Version string
 	// Now is the clock; tests move it.
@@ -148,13 +152,20 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	go s.warm(s.warmCtx, o.IndexVillages)
 	go s.snapshotLoop(s.warmCtx)
 	s.app = fiber.New(fiber.Config{
-		AppName:               "cunjie",
-		ErrorHandler:          s.errorHandler,
-		BodyLimit:             MaxImportBody,
-		ReadTimeout:           60 * time.Second,
-		WriteTimeout:          120 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		DisableStartupMessage: true,
+		AppName:      "cunjie",
+		ErrorHandler: s.errorHandler,
+		BodyLimit:    MaxImportBody,
+		// Against slow clients: a request must arrive within 60 s (a
+		// photo of 8 MB at 2 Mbit/s takes 32 s), an answer be taken within
+		// 10 minutes (a whole town's XLSX on a slow line).
+		ReadTimeout:             60 * time.Second,
+		WriteTimeout:            10 * time.Minute,
+		IdleTimeout:             120 * time.Second,
+		ReadBufferSize:          16 << 10, // room for long headers, bounded
+		EnableTrustedProxyCheck: len(o.TrustedProxies) > 0,
+		TrustedProxies:          o.TrustedProxies,
+		ProxyHeader:             proxyHeader(o.TrustedProxies),
+		DisableStartupMessage:   true,
 		// A village's map is a few thousand features: goccy/go-json
 		// encodes it in a fraction of encoding/json's time.
 		JSONEncoder: gojson.Marshal,
@@ -282,4 +293,13 @@ func decodeJSON(c *fiber.Ctx, limit int, v any) error {
 		return cunjie.Invalid("body", "empty; a JSON object is expected")
 	}
 	return decodeStrict(body, v)
+}
+
+// proxyHeader is the header holding the client address, read only when
+// proxies are configured (and then only from them).
+func proxyHeader(trusted []string) string {
+	if len(trusted) == 0 {
+		return ""
+	}
+	return fiber.HeaderXForwardedFor
 }

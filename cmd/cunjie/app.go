@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -70,7 +71,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Server, err = api.New(ctx, api.Options{
 		Store: st, Logger: m.log, Version: version,
-		Static: pwa.Files(), IndexVillages: m.Config.IndexVillages, Metrics: m.metrics,
+		Static: pwa.Files(), IndexVillages: m.Config.IndexVillages, Metrics: m.metrics, TrustedProxies: m.Config.TrustedProxies,
 		Tiles: api.TileConfig{TileURL: m.Config.TileURL, TileGCJ02: m.Config.TileGCJ02,
 			TileAttribution: m.Config.TileAttribution, TileSubdomains: m.Config.TileSubdomains},
 	})
@@ -85,6 +86,14 @@ func (m *Main) Run(ctx context.Context) error {
 	m.ln, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	if m.Config.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(m.Config.TLSCert, m.Config.TLSKey)
+		if err != nil {
+			m.ln.Close()
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		m.ln = tls.NewListener(m.ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 	}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.Server.App().Listener(m.ln) }()
@@ -110,12 +119,16 @@ func (m *Main) openStore(ctx context.Context) (*store.Store, error) {
 
 // URL is where a browser on this machine reaches the server.
 func (m *Main) URL() string {
-	addr := m.ln.Addr().(*net.TCPAddr)
+	addr, _ := m.ln.Addr().(*net.TCPAddr)
 	host := addr.IP.String()
 	if addr.IP.IsUnspecified() {
 		host = "localhost"
 	}
-	return fmt.Sprintf("http://%s", net.JoinHostPort(host, fmt.Sprint(addr.Port)))
+	scheme := "http"
+	if m.Config.TLSCert != "" {
+		scheme = "https"
+	}
+	return fmt.Sprintf("%s://%s", scheme, net.JoinHostPort(host, fmt.Sprint(addr.Port)))
 }
 
 // Close stops taking requests, lets running ones finish for a few seconds,

@@ -28,6 +28,9 @@ type Config struct {
 	TileAttribution string
 	TileSubdomains  string
 	MetricsAddr     string
+	TLSCert         string
+	TLSKey          string
+	TrustedProxies  []string
 }
 
 // configVar describes one setting: flag name, environment name, default.
@@ -45,6 +48,9 @@ var configVars = []configVar{
 	{"log-format", "CUNJIE_LOG_FORMAT", "text", "log format: text or json", false},
 	{"log-level", "CUNJIE_LOG_LEVEL", "info", "log level: debug, info, warn, error", false},
 	{"demo", "CUNJIE_DEMO", "false", "load the demo town into an empty store at start", false},
+	{"tls-cert", "CUNJIE_TLS_CERT", "", "certificate file (PEM) to serve HTTPS directly", false},
+	{"tls-key", "CUNJIE_TLS_KEY", "", "private key file (PEM) for --tls-cert", false},
+	{"trusted-proxies", "CUNJIE_TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed", false},
 	{"metrics-addr", "CUNJIE_METRICS_ADDR", "", "serve /metrics without a token on this (private) address; else only admins read /metrics", false},
 	{"index-villages", "CUNJIE_INDEX_VILLAGES", "64", "villages whose features are kept in memory (LRU)", false},
 	{"tile-url", "CUNJIE_TILE_URL", "", "map tile URL template with {s} {x} {y} {z}; empty shows no tiles", false},
@@ -106,6 +112,12 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 		AdminPassword: *vals["admin-password"], LogFormat: *vals["log-format"], LogLevel: *vals["log-level"], Demo: demo,
 		IndexVillages: idx, TileURL: *vals["tile-url"], TileGCJ02: gcj, TileAttribution: *vals["tile-attribution"],
 		TileSubdomains: *vals["tile-subdomains"], MetricsAddr: *vals["metrics-addr"],
+		TLSCert: *vals["tls-cert"], TLSKey: *vals["tls-key"],
+	}
+	for _, p := range strings.Split(*vals["trusted-proxies"], ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
 	}
 	return c, c.validate()
 }
@@ -137,6 +149,16 @@ func (c Config) validate() error {
 	if c.TileURL != "" && (!strings.HasPrefix(c.TileURL, "https://") && !strings.HasPrefix(c.TileURL, "http://") ||
 		!strings.Contains(c.TileURL, "{x}") || !strings.Contains(c.TileURL, "{y}") || !strings.Contains(c.TileURL, "{z}")) {
 		errs = append(errs, fmt.Errorf("--tile-url / CUNJIE_TILE_URL: %q must be an http(s) URL with {x}, {y} and {z}", c.TileURL))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key: give both or neither"))
+	}
+	for _, p := range c.TrustedProxies {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				errs = append(errs, fmt.Errorf("--trusted-proxies / CUNJIE_TRUSTED_PROXIES: %q is not an address or CIDR", p))
+			}
+		}
 	}
 	if _, ok := logLevels[c.LogLevel]; !ok {
 		errs = append(errs, fmt.Errorf("--log-level / CUNJIE_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel))
