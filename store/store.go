@@ -182,7 +182,33 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		Keys:    bson.D{{Key: "username", Value: 1}},
 		Options: options.Index().SetUnique(true).SetName("username_unique"),
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	villages, err := s.Villages(ctx)
+	if err != nil {
+		return err
+	}
+	for _, v := range villages {
+		s.ensureGeoIndex(ctx, v.Code)
+	}
+	return nil
+}
+
+// ensureGeoIndex gives a village's features a 2dsphere index on a real
+// MongoDB, for analysts' own queries; the product's reads come from memory
+// and need none. The embedded backend has no geospatial indexes, and a
+// server that refuses one (another MongoDB-compatible backend) is logged,
+// not fatal.
+func (s *Store) ensureGeoIndex(ctx context.Context, village string) {
+	if s.embedded {
+		return
+	}
+	_, err := s.db.Collection(featuresCol(village)).Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys: bson.D{{Key: "location", Value: "2dsphere"}}, Options: options.Index().SetName("location_2dsphere")})
+	if err != nil {
+		s.log.Warn("no 2dsphere index on this backend", "village", village, "err", err)
+	}
 }
 
 // Collection names.

@@ -36,6 +36,7 @@ func (s *Store) PutVillages(ctx context.Context, vs []*cunjie.Village) error {
 		if err != nil {
 			return err
 		}
+		s.ensureGeoIndex(ctx, v.Code)
 	}
 	return nil
 }
