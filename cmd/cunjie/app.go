@@ -132,25 +132,29 @@ func (m *Main) URL() string {
 }
 
 // Close stops taking requests, lets running ones finish for a few seconds,
-// and closes the store.
+// and closes the store. Closing again does nothing.
 func (m *Main) Close() error {
 	var errs []error
 	if m.metricsApp != nil {
 		m.metricsApp.Shutdown()
+		m.metricsApp = nil
 	}
 	if m.Server != nil && m.ln != nil {
 		if err := m.Server.App().ShutdownWithTimeout(4 * time.Second); err != nil {
 			errs = append(errs, err)
 		}
 		<-m.served
+		m.ln = nil
 	}
 	if m.Server != nil {
 		m.Server.Close()
+		m.Server = nil
 	}
 	if m.Store != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		errs = append(errs, m.Store.Close(ctx))
+		m.Store = nil
 	}
 	return errors.Join(errs...)
 }

@@ -94,9 +94,9 @@ func fillTown100k(b *testing.B, dir string) []string {
 		b.Fatal(err)
 	}
 	m.Close()
-	m.Server, m.Store = nil, nil
+
 	m = mustRunIn(b, dir, nil)
-	defer func() { m.Close(); m.Server, m.Store = nil, nil }()
+	defer m.Close()
 	vs := m.Server.Villages()
 	user := &cunjie.User{ID: "bench", Username: "bench", Role: cunjie.RoleAdmin}
 	rng := rand.New(rand.NewPCG(9, 9))

@@ -8,19 +8,7 @@ import (
 )
 
 func TestMetricsAndRequestLog(t *testing.T) {
-	dir := testDir(t)
-	cfg, err := parseConfig("serve", []string{"--log-format", "json", "--log-level", "info", "--metrics-addr", "127.0.0.1:0"}, func(k string) string {
-		return map[string]string{"CUNJIE_ADDR": "127.0.0.1:0", "CUNJIE_DATA_DIR": dir, "CUNJIE_ADMIN_PASSWORD": testAdminPassword}[k]
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs syncBuffer
-	m := NewMain(cfg, &syncBuffer{}, &logs)
-	if err := m.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m, logs := runWithJSONLog(t, "--metrics-addr", "127.0.0.1:0")
 	admin := adminClient(t, m)
 	admin.must(200, "POST", "/api/v1/villages/import", demoGeoJSON())
 	admin.must(200, "POST", "/api/v1/sync", map[string]any{"ops": []map[string]any{{"type": "putFeature", "id": "m1", "opId": "o1",
@@ -69,4 +57,24 @@ func TestMetricsAndRequestLog(t *testing.T) {
 	if !found {
 		t.Errorf("request %s not in the log:\n%.2000s", reqID, logs.String())
 	}
+}
+
+// runWithJSONLog boots the program with JSON logs at info level kept in a
+// buffer, and closes it when the test ends.
+func runWithJSONLog(t *testing.T, args ...string) (*Main, *syncBuffer) {
+	t.Helper()
+	dir := testDir(t)
+	cfg, err := parseConfig("serve", append([]string{"--log-format", "json", "--log-level", "info"}, args...), func(k string) string {
+		return map[string]string{"CUNJIE_ADDR": "127.0.0.1:0", "CUNJIE_DATA_DIR": dir, "CUNJIE_ADMIN_PASSWORD": testAdminPassword}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	m := NewMain(cfg, &syncBuffer{}, logs)
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m, logs
 }

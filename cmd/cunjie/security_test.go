@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -44,22 +43,11 @@ func TestSecurityHeadersEverywhere(t *testing.T) {
 
 func TestTrustedProxyAddress(t *testing.T) {
 	for _, trusted := range []bool{false, true} {
-		dir := testDir(t)
-		args := []string{"--log-format", "json", "--log-level", "info"}
+		var args []string
 		if trusted {
-			args = append(args, "--trusted-proxies", "127.0.0.1,10.0.0.0/8")
+			args = []string{"--trusted-proxies", "127.0.0.1,10.0.0.0/8"}
 		}
-		cfg, err := parseConfig("serve", args, func(k string) string {
-			return map[string]string{"CUNJIE_ADDR": "127.0.0.1:0", "CUNJIE_DATA_DIR": dir, "CUNJIE_ADMIN_PASSWORD": testAdminPassword}[k]
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var logs syncBuffer
-		m := NewMain(cfg, &syncBuffer{}, &logs)
-		if err := m.Run(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		m, logs := runWithJSONLog(t, args...)
 		newClient(t, m).do("GET", "/healthz", nil, "X-Forwarded-For", "203.0.113.7")
 		m.Close()
 		want := "127.0.0.1"

@@ -76,7 +76,7 @@ func TestDemoIsIdempotent(t *testing.T) {
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	m.Server, m.Store = nil, nil
+
 	m2 := mustRunIn(t, dir, nil, "--demo")
 	a := adminClient(t, m2)
 	n2 := len(a.must(200, "GET", "/api/v1/users", nil).Map()["users"].([]any))
