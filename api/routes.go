@@ -27,7 +27,7 @@ var (
 )
 
 func (s *Server) routeTable() []route {
-	return []route{
+	routes := []route{
 		{method: "POST", path: "/auth/login", summary: "Log in with username and password; answers a bearer token", tag: "auth", public: true, handler: s.login, body: "LoginRequest", response: "LoginResponse"},
 		{method: "POST", path: "/auth/logout", summary: "End this session", tag: "auth", handler: s.logout},
 		{method: "GET", path: "/me", summary: "The logged-in user, with role and villages", tag: "auth", handler: s.me, response: "User"},
@@ -67,4 +67,5 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/config", summary: "Settings the web app needs: the map tile source", tag: "meta", handler: s.config},
 		{method: "GET", path: "/openapi.json", summary: "This document", tag: "meta", handler: s.openAPI},
 	}
+	return append(routes, s.backupRoutes()...)
 }

@@ -180,7 +180,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		// compressing would hold them whole in memory.
 		Next: func(c *fiber.Ctx) bool {
 			p := c.Path()
-			return strings.HasPrefix(p, "/api/v1/photos/") || strings.HasPrefix(p, "/api/v1/export/")
+			return strings.HasPrefix(p, "/api/v1/photos/") || strings.HasPrefix(p, "/api/v1/export/") || p == "/api/v1/admin/backup"
 		},
 	}))
 	s.routes = s.routeTable()

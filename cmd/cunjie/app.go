@@ -143,6 +143,9 @@ func (m *Main) Close() error {
 		if err := m.Server.App().ShutdownWithTimeout(4 * time.Second); err != nil {
 			errs = append(errs, err)
 		}
+		// Fiber's Shutdown does nothing if it comes before the serving
+		// goroutine started; closing the listener ends that goroutine too.
+		m.ln.Close()
 		<-m.served
 		m.ln = nil
 	}

@@ -5,6 +5,8 @@
 //	cunjie demo [flags]      load the demo town
 //	cunjie import FILE       import village boundaries (GeoJSON or KML)
 //	cunjie user add ...      add a user
+//	cunjie backup FILE       back up the database, photos included
+//	cunjie restore FILE      load a backup into an empty store
 package main
 
 import (
@@ -44,6 +46,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdImport(ctx, args, getenv, stdout, stderr)
 	case "user":
 		return cmdUser(ctx, args, getenv, stdout, stderr)
+	case "backup":
+		return cmdBackup(ctx, args, getenv, stdout, stderr)
+	case "restore":
+		return cmdRestore(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version)
 		return nil
@@ -59,6 +65,12 @@ const usage = `usage:
   cunjie demo [flags]                load the demo town (idempotent)
   cunjie import [flags] FILE         import village boundaries (GeoJSON or KML)
   cunjie user add [flags] --username U --role R [--name N] [--villages C1,C2] [--password P]
+  cunjie backup [flags] FILE         back up the database, photos included, to FILE (.tar.gz):
+                                     through a running server with --url URL --token T
+                                     ($CUNJIE_URL, $CUNJIE_TOKEN), else from the store itself
+  cunjie restore [flags] [--force] FILE
+                                     load a backup into an empty store (--data-dir or
+                                     MONGODB_URI); --force drops the store's collections first
   cunjie version
 Run any command with -h for its flags.`
 
