@@ -62,20 +62,23 @@ func (d *photoDoc) toPhoto() *Photo {
 		Bytes: d.Bytes, UploadedBy: d.UploadedBy, UploadedAt: d.UploadedAt.UTC(), Village: d.Village}
 }
 
-// blobDoc holds the bytes of a photo or of its thumbnail. SHA256 is that of
-// the full photo the blob belongs to (for both blobs): it lets a write tell
-// its own leftovers from another upload's.
+// blobDoc holds the bytes of a photo or of its thumbnail.
 type blobDoc struct {
 	ID     string `bson:"_id"`
 	SHA256 string `bson:"sha256"`
 	Data   []byte `bson:"data"`
 }
 
-func blobID(photoID string, thumb bool) string {
+// blobID names a blob by its photo and the sha256 of the full photo, so
+// blobs are only ever inserted, never updated: the embedded backend serves
+// an update by reading the whole collection (every stored photo), an insert
+// by its unique index. Two uploads of other bytes under one id write other
+// blobs; the metadata insert decides which one is the photo.
+func blobID(photoID, sha string, thumb bool) string {
 	if thumb {
-		return photoID + "/thumb"
+		return photoID + "/" + sha + "/thumb"
 	}
-	return photoID + "/full"
+	return photoID + "/" + sha + "/full"
 }
 
 // PutPhoto stores a photo and its thumbnail; existed reports the same bytes
@@ -109,36 +112,15 @@ func (s *Store) PutPhoto(ctx context.Context, p *Photo, full, thumb []byte) (exi
 		return false, err
 	}
 
-	// Write the blobs by _id, replacing what a crashed attempt with these
-	// very bytes left behind. The filter on sha256 keeps an upload with
-	// other bytes from replacing them: for it the upsert turns into an
-	// insert of an existing _id, a duplicate key. Without that, two
-	// uploads racing with different bytes could leave one's metadata over
-	// the other's blobs.
+	// Insert the blobs. A duplicate key means these very bytes are there
+	// already (a crashed attempt, or the same upload racing): nothing to do.
 	blobs := s.db.Collection(colPhotoBlobs)
-	upsert := options.Replace().SetUpsert(true)
 	for _, b := range []struct {
 		thumb bool
 		data  []byte
 	}{{false, full}, {true, thumb}} {
-		id := blobID(p.ID, b.thumb)
-		_, err := blobs.ReplaceOne(ctx, bson.M{"_id": id, "sha256": p.SHA256},
-			blobDoc{ID: id, SHA256: p.SHA256, Data: b.data}, upsert)
-		if mongo.IsDuplicateKeyError(err) && s.blobSHA256(ctx, id) == p.SHA256 {
-			// Two uploads of the same bytes both found no blob and both
-			// inserted; the other one wrote what we would have.
-			err = nil
-		}
-		if mongo.IsDuplicateKeyError(err) {
-			// Other bytes hold the id: a stored photo, an upload in
-			// progress, or one that crashed before its commit. The
-			// first bytes claimed the id; a phone retries with those.
-			if old, err := s.Photo(ctx, p.ID); err == nil {
-				return samePhoto(old, p)
-			}
-			return false, photoConflict(p.ID)
-		}
-		if err != nil {
+		id := blobID(p.ID, p.SHA256, b.thumb)
+		if _, err := blobs.InsertOne(ctx, blobDoc{ID: id, SHA256: p.SHA256, Data: b.data}); err != nil && !mongo.IsDuplicateKeyError(err) {
 			return false, err
 		}
 	}
@@ -159,16 +141,6 @@ func (s *Store) PutPhoto(ctx context.Context, p *Photo, full, thumb []byte) (exi
 		return false, err
 	}
 	return false, nil
-}
-
-// blobSHA256 returns the sha256 a stored blob belongs to, "" if unknown.
-func (s *Store) blobSHA256(ctx context.Context, id string) string {
-	var d blobDoc
-	opts := options.FindOne().SetProjection(bson.M{"sha256": 1})
-	if err := s.db.Collection(colPhotoBlobs).FindOne(ctx, bson.M{"_id": id}, opts).Decode(&d); err != nil {
-		return ""
-	}
-	return d.SHA256
 }
 
 // samePhoto answers a write of p over the stored old: the same bytes are a
@@ -195,11 +167,15 @@ func (s *Store) Photo(ctx context.Context, id string) (*Photo, error) {
 }
 
 // PhotoBytes returns the bytes of a photo or of its thumbnail. Returns
-// ENOTFOUND. Callers read Photo first: blobs without metadata are the
-// leftovers of an unfinished upload, not a photo.
+// ENOTFOUND. Blobs without metadata are the leftovers of an unfinished
+// upload, not a photo: the metadata names the blobs.
 func (s *Store) PhotoBytes(ctx context.Context, id string, thumb bool) ([]byte, error) {
+	p, err := s.Photo(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	var d blobDoc
-	if err := s.db.Collection(colPhotoBlobs).FindOne(ctx, bson.M{"_id": blobID(id, thumb)}).Decode(&d); err != nil {
+	if err := s.db.Collection(colPhotoBlobs).FindOne(ctx, bson.M{"_id": blobID(id, p.SHA256, thumb)}).Decode(&d); err != nil {
 		return nil, notFound(err, "photo")
 	}
 	return d.Data, nil

@@ -143,7 +143,8 @@ func TestPhotoCrashRetry(t *testing.T) {
 	ctx := context.Background()
 	full, thumb := []byte("crash photo"), []byte("crash thumb")
 	blobs := s.DB().Collection("photo_blobs")
-	if _, err := blobs.InsertOne(ctx, bson.M{"_id": "p-3/full", "sha256": sha(full), "data": full[:5]}); err != nil {
+	// A document write is atomic: what a crash leaves is a whole blob.
+	if _, err := blobs.InsertOne(ctx, bson.M{"_id": "p-3/" + sha(full) + "/full", "sha256": sha(full), "data": full}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := s.Photo(ctx, "p-3")
@@ -155,12 +156,17 @@ func TestPhotoCrashRetry(t *testing.T) {
 	}
 	wantBytes(t, s, "p-3", full, thumb)
 
-	// Leftovers of other bytes keep the id: the first bytes to arrive
-	// claimed it, and a racing upload must not overwrite them.
-	if _, err := blobs.InsertOne(ctx, bson.M{"_id": "p-4/full", "sha256": sha([]byte("other")), "data": []byte("other")}); err != nil {
+	// Leftovers of other bytes under the id do not claim it: the first
+	// metadata written does, and the blobs it names are its own.
+	other := []byte("other")
+	if _, err := blobs.InsertOne(ctx, bson.M{"_id": "p-4/" + sha(other) + "/full", "sha256": sha(other), "data": other}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.PutPhoto(ctx, newPhoto("p-4"), full, thumb)
+	if _, err := s.PutPhoto(ctx, newPhoto("p-4"), full, thumb); err != nil {
+		t.Fatal(err)
+	}
+	wantBytes(t, s, "p-4", full, thumb)
+	_, err = s.PutPhoto(ctx, newPhoto("p-4"), other, thumb)
 	wantCode(t, err, cunjie.ECONFLICT)
 }
 
