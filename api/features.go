@@ -210,6 +210,8 @@ type SyncOp struct {
 	OpID    string        `json:"opId"`
 	Feature *FeatureWrite `json:"feature"`
 	Event   *EventWrite   `json:"event"`
+	// Inspection is the body of a putInspection op (id: the inspection's).
+	Inspection *InspectionWrite `json:"inspection"`
 }
 
 // SyncRequest is the body of POST /sync.
@@ -223,7 +225,9 @@ type SyncResult struct {
 	OpID    string          `json:"opId"`
 	Result  string          `json:"result"`
 	Feature *cunjie.Feature `json:"feature,omitempty"`
-	Error   *ErrorDetail    `json:"error,omitempty"`
+	// Inspection is the stored inspection of a putInspection op.
+	Inspection any          `json:"inspection,omitempty"`
+	Error      *ErrorDetail `json:"error,omitempty"`
 }
 
 func (s *Server) sync(c *fiber.Ctx) error {
@@ -256,6 +260,7 @@ func (s *Server) sync(c *fiber.Ctx) error {
 // so their creates are stored in bulk. One bad op never sinks the others.
 func (s *Server) applySync(ctx context.Context, u *cunjie.User, ops []SyncOp, bad []error) []SyncResult {
 	outcomes := make([]Outcome, len(ops))
+	bodies := make([]any, len(ops)) // inspections stored by putInspection ops
 	for i := 0; i < len(ops); {
 		op := &ops[i]
 		if op.Type == "putFeature" {
@@ -292,20 +297,35 @@ func (s *Server) applySync(ctx context.Context, u *cunjie.User, ops []SyncOp, ba
 			outcomes[i] = s.addEvent(ctx, u, op.ID, w)
 		case "deleteFeature":
 			outcomes[i] = s.removeFeature(ctx, u, op.ID, op.OpID)
+		case "putInspection":
+			w := op.Inspection
+			if w == nil {
+				outcomes[i] = rejected(cunjie.Invalid("inspection", "required for putInspection"))
+				break
+			}
+			if w.OpID == "" {
+				w.OpID = op.OpID
+			}
+			res, body, err := s.putInspection(ctx, u, op.ID, w)
+			outcomes[i] = Outcome{Result: res, Err: err}
+			bodies[i] = body
 		default:
-			outcomes[i] = rejected(cunjie.Invalid("type", "must be putFeature, addEvent or deleteFeature"))
+			outcomes[i] = rejected(cunjie.Invalid("type", "must be putFeature, addEvent, deleteFeature or putInspection"))
 		}
 		i++
 	}
 	results := make([]SyncResult, len(ops))
 	for i, o := range outcomes {
 		s.metrics.syncOps.WithLabelValues(o.Result).Inc()
-		r := SyncResult{OpID: ops[i].OpID, Result: o.Result, Feature: o.Feature}
+		r := SyncResult{OpID: ops[i].OpID, Result: o.Result, Feature: o.Feature, Inspection: bodies[i]}
 		if r.OpID == "" && ops[i].Feature != nil {
 			r.OpID = ops[i].Feature.OpID
 		}
 		if r.OpID == "" && ops[i].Event != nil {
 			r.OpID = ops[i].Event.OpID
+		}
+		if r.OpID == "" && ops[i].Inspection != nil {
+			r.OpID = ops[i].Inspection.OpID
 		}
 		if o.Err != nil {
 			_, d := errorDetail(o.Err)
@@ -313,6 +333,7 @@ func (s *Server) applySync(ctx context.Context, u *cunjie.User, ops []SyncOp, ba
 			r.Error = &d
 			if o.Result != resultConflict {
 				r.Feature = nil
+				r.Inspection = nil
 			}
 		}
 		results[i] = r

@@ -67,5 +67,6 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/config", summary: "Settings the web app needs: the map tile source", tag: "meta", handler: s.config},
 		{method: "GET", path: "/openapi.json", summary: "This document", tag: "meta", handler: s.openAPI},
 	}
+	routes = append(routes, s.assessmentRoutes()...)
 	return append(routes, s.backupRoutes()...)
 }

@@ -213,3 +213,49 @@ export function outboxOps(page) {
     r.onerror = () => reject(r.error);
   }));
 }
+
+// waitFor polls fn until it returns a truthy value (or throws after timeout).
+export async function waitFor(fn, what, timeout = 30000) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${last})`);
+    await sleep(250);
+  }
+}
+
+// spotInside finds a point a few metres from one of the village's features
+// that the server places inside the village.
+export async function spotInside(api, village) {
+  for (const f of await api.features(village)) {
+    const spot = { lon: f.location.lon + 0.00011, lat: f.location.lat + 0.00007 };
+    const r = await api.call('GET', `/api/v1/villages/locate?lon=${spot.lon}&lat=${spot.lat}`, undefined, { raw: true });
+    if (r.ok && (await r.json()).code === village) return spot;
+  }
+  return null;
+}
+
+// idbMeta reads one value of the app's meta store.
+export function idbMeta(page, key) {
+  return page.evaluate((k) => new Promise((resolve, reject) => {
+    const r = indexedDB.open('cunjie');
+    r.onsuccess = () => {
+      const db = r.result;
+      const q = db.transaction('meta', 'readonly').objectStore('meta').get(k);
+      q.onsuccess = () => { db.close(); resolve(q.result ? q.result.value : undefined); };
+      q.onerror = () => reject(q.error);
+    };
+    r.onerror = () => reject(r.error);
+  }), key);
+}
+
+// townDay is the date in China (the town's zone), YYYY-MM-DD, n days on.
+export function townDay(n = 0) {
+  return new Date(Date.now() + 8 * 3600000 + n * 86400000).toISOString().slice(0, 10);
+}

@@ -181,14 +181,24 @@ func loadDemoFeaturesAs(ctx context.Context, st *store.Store, srv *api.Server, l
 	if err != nil {
 		return err
 	}
+	var inspector, cleaner *cunjie.User
 	for _, u := range users {
-		if u.Username == string(cunjie.RoleInspector)+"."+demoVillages[0].pinyin {
-			n, err := loadDemoFeatures(ctx, srv, u)
-			if n > 0 {
-				log.Info("demo town: features recorded", "count", n)
-			}
-			return err
+		switch u.Username {
+		case string(cunjie.RoleInspector) + "." + demoVillages[0].pinyin:
+			inspector = u
+		case string(cunjie.RoleCleaner) + "." + demoVillages[0].pinyin:
+			cleaner = u
 		}
 	}
-	return nil
+	if inspector == nil {
+		return nil
+	}
+	n, err := loadDemoFeatures(ctx, srv, inspector)
+	if n > 0 {
+		log.Info("demo town: features recorded", "count", n)
+	}
+	if err != nil {
+		return err
+	}
+	return loadDemoAssessments(ctx, srv, inspector, cleaner)
 }

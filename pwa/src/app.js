@@ -12,13 +12,34 @@ import { mapView } from './views/mapview.js';
 import { outboxView } from './views/outbox.js';
 import { loginView, meView, askPersist } from './views/me.js';
 
-const TABS = [
-  ['capture', '#/capture'],
-  ['list', '#/list'],
-  ['map', '#/map'],
-  ['outbox', '#/outbox'],
-  ['me', '#/me'],
-];
+// The fourth tab is the person's part of the monthly assessment: a
+// cleaner's problems to fix, or an inspector's and the office's assessment.
+function tabs() {
+  const cleaner = app.session?.user?.role === 'cleaner';
+  return [
+    ['capture', '#/capture'],
+    ['list', '#/list'],
+    cleaner ? ['problems', '#/problems'] : ['assess', '#/assess'],
+    ['map', '#/map'],
+    ['outbox', '#/outbox'],
+    ['me', '#/me'],
+  ];
+}
+
+// Pages loaded on first use, as chunks of their own (precached by the
+// service worker, so they open offline too).
+const inspectPages = () => import('./views/inspect.js');
+const problemPages = () => import('./views/problems.js');
+const officePages = () => import('./views/office.js');
+
+// lazy draws a page from a chunk; a chunk that cannot be had (offline
+// before the service worker kept it) says so instead of a blank page.
+function lazy(loader, draw, mine) {
+  return loader().then((m) => (mine === routing ? draw(m) : null), () => {
+    if (mine === routing) shell.main.append(h('p.err', t('office.offline')));
+    return null;
+  });
+}
 
 const shell = {};
 
@@ -34,7 +55,7 @@ function buildShell() {
 }
 
 function drawNav(active) {
-  shell.nav.replaceChildren(...TABS.map(([name, href]) => h(`a.tab${active === name ? '.active' : ''}`, {
+  shell.nav.replaceChildren(...tabs().map(([name, href]) => h(`a.tab${active === name ? '.active' : ''}`, {
     href, id: `tab-${name}`, dataset: { tab: name },
   }, h('span', t(`nav.${name}`)), name === 'outbox' ? shell.badge : null)));
   shell.title.textContent = t('app.title');
@@ -84,7 +105,11 @@ async function route() {
   shell.header.hidden = false;
   const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   const [page, a, b, c] = parts;
-  const tab = { f: 'list', edit: 'list', redo: 'outbox' }[page] || page || 'capture';
+  const assessTab = app.session.user.role === 'cleaner' ? 'problems' : 'assess';
+  const tab = {
+    f: 'list', edit: 'list', redo: 'outbox', problem: assessTab, problems: assessTab, inspect: 'assess',
+    ranking: 'assess', village: 'assess', villages: 'assess', history: 'assess', report: 'assess', users: 'assess', templates: 'assess',
+  }[page] || page || 'capture';
   drawNav(tab);
   let result;
   switch (page) {
@@ -114,6 +139,32 @@ async function route() {
     case 'me':
       result = meView(main);
       break;
+    case 'assess':
+      result = lazy(inspectPages, (m) => m.assessHub(main), mine);
+      break;
+    case 'inspect':
+      result = lazy(inspectPages, (m) => m.inspectForm(main), mine);
+      break;
+    case 'problems':
+      result = lazy(problemPages, (m) => m.problemsView(main, a), mine);
+      break;
+    case 'problem':
+      result = lazy(problemPages, (m) => m.problemView(main, a), mine);
+      break;
+    case 'ranking':
+    case 'village':
+    case 'villages':
+    case 'history':
+    case 'report':
+    case 'users':
+    case 'templates': {
+      const view = {
+        ranking: 'rankingView', village: 'villageView', villages: 'villagesView',
+        history: 'historyView', report: 'reportView', users: 'usersView', templates: 'templatesView',
+      }[page];
+      result = lazy(officePages, (m) => m[view](main, a), mine);
+      break;
+    }
     default:
       location.hash = '#/capture';
       return;

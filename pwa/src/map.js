@@ -72,6 +72,8 @@ export class FeatureMap {
     this.boundaries = null;
     this.points = layerGroup().addTo(this.map);
     this.markers = new Map();
+    this.problemLayer = layerGroup().addTo(this.map);
+    this.problemMarkers = new Map();
     this.me = null;
     this.map.setView([28.0, 115.0], 12);
   }
@@ -110,6 +112,33 @@ export class FeatureMap {
       m.addTo(this.points);
       this.markers.set(f.id, m);
     }
+  }
+
+  // setProblems draws the problems to rectify as red squares (orange once
+  // rectified, with a dark outline when overdue), above the features.
+  setProblems(problems, popup) {
+    this.problemLayer.clearLayers();
+    this.problemMarkers.clear();
+    for (const p of problems) {
+      if (!p.location) continue;
+      const state = p.overdue ? 'overdue' : p.status;
+      const m = marker(this.proj.toLatLng(p.location.lon, p.location.lat), {
+        icon: divIcon({ className: `cj-problem cj-problem-${state}`, iconSize: [18, 18], iconAnchor: [9, 9] }),
+        zIndexOffset: 1000,
+        title: p.description,
+      });
+      m.bindPopup(() => popup(p), { maxWidth: 260, minWidth: 200 });
+      m.addTo(this.problemLayer);
+      this.problemMarkers.set(p.id, m);
+    }
+  }
+
+  focusProblem(id) {
+    const m = this.problemMarkers.get(id);
+    if (!m) return false;
+    this.map.setView(m.getLatLng(), Math.max(this.map.getZoom(), 17));
+    m.openPopup();
+    return true;
   }
 
   focus(id) {

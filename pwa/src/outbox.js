@@ -7,6 +7,13 @@
 //                              → conflict | rejected (the person decides)
 // No answer (offline, 5xx, 429) puts the op back to waiting and backs off:
 // nothing is dropped unless the person says so.
+//
+// Feature ops (putFeature, addEvent, deleteFeature) go up in batches through
+// POST /sync. The assessment's ops go to their own routes, one request each,
+// in their place in the queue; every route is idempotent by opId like /sync:
+//   putInspection   PUT  /inspections/{id}        {inspection}
+//   rectifyProblem  POST /problems/{id}/rectify   {rectify}
+//   verifyProblem   POST /problems/{id}/verify    {verify}
 
 import { tx, req, get, getAll, getMeta, setMeta } from './idb.js';
 import { api, ApiError, uuid } from './api.js';
@@ -33,7 +40,25 @@ function announce(detail = {}) {
 
 // The photo ids an op refers to; they go up before the op.
 export function photosOf(op) {
-  return [...(op.feature?.photos || []), ...(op.event?.photos || [])];
+  return [
+    ...(op.feature?.photos || []), ...(op.event?.photos || []),
+    ...(op.inspection?.problems || []).flatMap((p) => p.photos || []),
+    ...(op.rectify?.photos || []),
+  ];
+}
+
+// The ops POST /sync takes; the others have a route of their own.
+const SYNC_TYPES = new Set(['putFeature', 'addEvent', 'deleteFeature']);
+
+// directRequest is [method, path, body] of an op sent on its own route.
+export function directRequest(op) {
+  const id = encodeURIComponent(op.id);
+  switch (op.type) {
+    case 'putInspection': return ['PUT', `/api/v1/inspections/${id}`, op.inspection];
+    case 'rectifyProblem': return ['POST', `/api/v1/problems/${id}/rectify`, op.rectify];
+    case 'verifyProblem': return ['POST', `/api/v1/problems/${id}/verify`, op.verify];
+    default: return null;
+  }
 }
 
 // What goes over the wire: the op without the phone's bookkeeping.
@@ -129,8 +154,19 @@ async function sendRound(ops, me, result) {
   const still = new Set((await listOps()).filter((o) => o.state === 'waiting' || o.state === 'sending').map((o) => o.seq));
   ops = ops.filter((o) => still.has(o.seq));
   done = total - ops.length;
-  for (let i = 0; i < ops.length; i += BATCH) {
-    const batch = ops.slice(i, i + BATCH);
+  // In queue order: a run of feature ops goes as batches to /sync, an
+  // assessment op alone to its route.
+  for (let i = 0; i < ops.length;) {
+    if (!SYNC_TYPES.has(ops[i].type)) {
+      await sendDirect(ops[i], result);
+      announce({ progress: { done: ++done, total } });
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < ops.length && j - i < BATCH && SYNC_TYPES.has(ops[j].type)) j++;
+    const batch = ops.slice(i, j);
+    i = j;
     await setStates(batch, 'sending');
     let answer;
     try {
@@ -149,6 +185,51 @@ async function sendRound(ops, me, result) {
     done += batch.length;
     announce({ progress: { done, total } });
   }
+}
+
+// sendDirect sends one assessment op on its route. A replayed opId answers
+// the first outcome, so an answer lost on the way is harmless. A refusal
+// (400, 403, 404, or 409: the problem moved on, the month is closed) puts
+// the op aside with the server's message; no answer throws for a retry.
+async function sendDirect(op, result) {
+  const req = directRequest(op);
+  await setStates([op], 'sending');
+  let answer;
+  try {
+    answer = await api(req[0], req[1], { body: req[2] });
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.retryable || err.status === 401) throw err;
+    await setStates([op], 'rejected', {
+      code: err.code, message: err.message, fields: err.fields, status: err.status,
+    });
+    result.attention++;
+    return;
+  }
+  const problems = op.type === 'putInspection' ? (answer && answer.problems) || [] : answer ? [answer] : [];
+  await tx(['outbox', 'meta'], 'readwrite', async (ob, meta) => {
+    ob.delete(op.seq);
+    await keepProblems(meta, problems);
+  });
+  result.sent++;
+  announce({ done: [{ ...op, state: 'done', doneAt: new Date().toISOString() }] });
+}
+
+// keepProblems stores the server's copies of problems in the phone's list
+// (meta "problems"), inside a transaction on the meta store; a copy older
+// than the one kept is ignored.
+async function keepProblems(meta, problems) {
+  if (!problems.length) return;
+  const row = (await req(meta.get('problems'))) || { key: 'problems', value: { at: '', list: [] } };
+  const byId = new Map((row.value.list || []).map((p) => [p.id, p]));
+  for (const p of problems) {
+    const had = byId.get(p.id);
+    if (!had || (had.version || 0) <= (p.version || 0)) byId.set(p.id, p);
+  }
+  meta.put({ key: 'problems', value: { ...row.value, list: [...byId.values()] } });
+}
+
+export function storeProblems(problems) {
+  return tx('meta', 'readwrite', (meta) => keepProblems(meta, problems));
 }
 
 // uploadPhoto sends one photo. PUT is idempotent: a photo sent before

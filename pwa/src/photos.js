@@ -2,7 +2,7 @@
 // 4 MB; over a weak signal that is minutes), kept as Blobs in IndexedDB
 // until uploaded, and shown from there or fetched from the server.
 
-import { get, put } from './idb.js';
+import { get, put, getMeta } from './idb.js';
 import { api, uuid } from './api.js';
 
 const MAX_SIDE = 1600;
@@ -65,7 +65,9 @@ export async function photoURL(id) {
   if (urls.has(id)) return urls.get(id);
   let blob;
   const local = await get('photos', id);
+  const kept = local ? null : await getMeta(`thumb:${id}`); // a problem's photo kept for offline
   if (local) blob = local.blob;
+  else if (kept) blob = kept;
   else {
     try {
       const res = await api('GET', `/api/v1/photos/${encodeURIComponent(id)}?size=thumb`, { raw: true });

@@ -5,6 +5,7 @@ import { getMeta, setMeta, getAll } from './idb.js';
 import { api } from './api.js';
 import { syncOutbox, onOutboxChange, listOps, resetBackoff } from './outbox.js';
 import { pullAll } from './features.js';
+import { pullAssessment } from './assess.js';
 
 export const app = {
   session: null, // {token, user}; kept in IndexedDB so the app opens logged in offline
@@ -50,6 +51,10 @@ export function currentVillage() {
   const own = app.session?.user?.villages || [];
   const mine = app.villages.find((v) => own.includes(v.code));
   return (mine || app.villages[0] || {}).code || '';
+}
+
+export function villageName(code) {
+  return (app.villages.find((v) => v.code === code) || {}).name || code || '';
 }
 
 export function chooseVillage(code) {
@@ -123,17 +128,32 @@ export function startSyncing() {
 let pulling = null;
 
 // pull refreshes the config, villages and features; one pull at a time.
-export function pull() {
+// fresh asks for a pull that starts now or after the running one, for
+// what the server has only just been told (an import, a new checklist).
+export function pull({ fresh = false } = {}) {
   if (!app.session || app.session.expired || navigator.onLine === false) return Promise.resolve();
+  if (fresh && pulling) return pulling.then(() => pull());
   if (!pulling) {
     pulling = (async () => {
       try {
         await loadConfig();
         app.pulling = { done: 0, total: 0 };
         changed('pull');
+        // Templates and problems first: they are few, and a cleaner's
+        // rectification list should not wait for the village's features.
+        try {
+          await pullAssessment();
+          changed('problems');
+        } catch (err) {
+          if (err.status === 401) throw err; // an older server without the assessment: nothing to keep
+        }
         await pullAll((done, total) => {
           app.pulling = { done, total };
           changed('pull');
+          // The villages are in before their features: show their names now.
+          if (done === 0) {
+            getAll('villages').then((vs) => { app.villages = vs; changed('data'); });
+          }
         });
         await setMeta('lastPull', new Date().toISOString());
       } catch (err) {

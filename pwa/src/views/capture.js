@@ -25,7 +25,7 @@ export function kindGrid(main) {
 
 // The place box: live accuracy, a small map with a draggable pin, and the
 // rule "wait for ≤10 m, or after 30 s accept worse with a warning".
-function placeBox(onReady, initial) {
+export function placeBox(onReady, initial) {
   const status = h('div.gps-status', t('gps.waiting'));
   const warn = h('div.gps-warn');
   const acceptPoor = h('button.secondary', { type: 'button', hidden: true }, t('gps.acceptPoor'));

@@ -79,6 +79,8 @@ export async function detailView(main, id) {
       events.length ? h('ul.events', events.map((e) => eventLine(f, e))) : h('p.empty', t('detail.noEvents')),
       h('div.actions',
         h('a.button', { href: `#/map/${f.id}` }, t('detail.onMap')),
+        app.session?.user?.role !== 'cleaner' && !f.unsentCreate
+          ? h('a.button#history', { href: `#/history/${f.id}` }, t('history.open')) : null,
         h('a.button#edit', { href: `#/edit/${f.id}` }, t('detail.edit'))),
     );
   }

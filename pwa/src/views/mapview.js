@@ -6,7 +6,8 @@ import { t, valueLabel } from '../i18n.js';
 import { h, dot } from '../ui.js';
 import { featuresIn } from '../features.js';
 import { watchGps, recentFix } from '../gps.js';
-import { app, currentVillage, onChange } from '../state.js';
+import { app, currentVillage, chooseVillage, onChange } from '../state.js';
+import { localProblems } from '../assess.js';
 import { villageSelect } from './list.js';
 import { thumbs, eventLine } from './detail.js';
 
@@ -32,8 +33,26 @@ function popup(f) {
     h('a.button', { href: `#/f/${f.id}` }, t('map.details')));
 }
 
-export async function mapView(main, focusId) {
+function problemPopup(p) {
+  return h('div.popup',
+    h('b', p.description),
+    h('div', t(`pstatus.${p.status}`), ` · ${t('problems.deadline', { d: p.deadline || '' })}`,
+      p.overdue ? h('span.badge.overdue', t('problems.overdue')) : null),
+    (p.photos || []).length ? thumbs(p.photos.slice(0, 1)) : null,
+    h('a.button', { href: `#/problem/${encodeURIComponent(p.id)}` }, t('map.details')));
+}
+
+// focus is a feature id, "p:<problem id>" for a problem, or "problems" to
+// make sure the problems layer is shown.
+export async function mapView(main, focus) {
   let village = currentVillage();
+  let focusId = focus && !focus.startsWith('p:') && focus !== 'problems' ? focus : null;
+  let focusProblem = focus && focus.startsWith('p:') ? focus.slice(2) : null;
+  if (focus === 'problems') hiddenKinds.delete('problems');
+  if (focusProblem) {
+    const p = (await localProblems()).find((x) => x.id === focusProblem);
+    if (p && p.village && app.villages.some((v) => v.code === p.village)) { village = p.village; chooseVillage(village); }
+  }
   let fm = null;
   let fit = true; // fit the village in view on the first draw and after a change of village
   const mapEl = h('div#map.map');
@@ -42,7 +61,12 @@ export async function mapView(main, focusId) {
       const cb = h('input', { type: 'checkbox', checked: !hiddenKinds.has(k), dataset: { kind: k } });
       cb.addEventListener('change', () => { if (cb.checked) hiddenKinds.delete(k); else hiddenKinds.add(k); draw(); });
       return h('label.check', cb, dot(KINDS[k].color), t(`kind.${k}`));
-    }));
+    }),
+    (() => {
+      const cb = h('input#layer-problems', { type: 'checkbox', checked: !hiddenKinds.has('problems'), dataset: { kind: 'problems' } });
+      cb.addEventListener('change', () => { if (cb.checked) hiddenKinds.delete('problems'); else hiddenKinds.add('problems'); draw(); });
+      return h('label.check', cb, h('span.problem-key'), t('map.problems'));
+    })());
   const states = h('select#state-filter', { 'aria-label': t('map.allStates') },
     h('option', { value: '' }, t('map.allStates')),
     allStates().map((v) => h('option', { value: v }, stateLabel(v))));
@@ -53,6 +77,8 @@ export async function mapView(main, focusId) {
     KIND_IDS.map((k) => h('div', dot(KINDS[k].color), t(`kind.${k}`))),
     h('div', h('b', t('map.outline'))),
     allStates().map((v) => h('div', dot('#fff', stateColor(v)), stateLabel(v))),
+    h('div', h('b', t('map.problems'))),
+    ['open', 'overdue', 'rectified'].map((s) => h('div', h(`span.problem-key.cj-problem-${s}`), s === 'overdue' ? t('problems.overdue') : t(`pstatus.${s}`))),
     h('div', dot('#d50000'), t('map.you')));
   const toggle = (panel) => () => { panel.hidden = !panel.hidden; };
   const tools = h('div.map-tools',
@@ -74,20 +100,25 @@ export async function mapView(main, focusId) {
   async function draw() {
     if (!fm) return;
     const mine = ++drawing;
-    const all = await featuresIn(village);
+    const [all, problems] = await Promise.all([featuresIn(village), localProblems()]);
     if (mine !== drawing || closed) return; // a newer draw started, or the map is gone
     fm.setVillages(app.villages, village);
     const shown = all.filter((f) => !hiddenKinds.has(f.kind)
       && (!stateFilter || (f.attrs || {})[statusAttr(f.kind)] === stateFilter));
     fm.setFeatures(shown);
+    const here = hiddenKinds.has('problems') ? []
+      : problems.filter((p) => p.village === village && p.status !== 'verified');
+    fm.setProblems(here, problemPopup);
+    mapEl.dataset.problems = String(here.length);
     if (focusId && fm.focus(focusId)) { focusId = null; fit = false; }
+    if (focusProblem && fm.focusProblem(focusProblem)) { focusProblem = null; fit = false; }
     if (fit) { fm.fitVillage(app.villages.find((v) => v.code === village)); fit = false; }
     mapEl.dataset.features = String(shown.length);
   }
   await draw();
   fm.resize();
   const stopGps = watchGps((fix) => fm.setPosition(fix));
-  const stopChanges = onChange((what) => { if (what === 'data' || what === 'outbox') draw(); });
+  const stopChanges = onChange((what) => { if (what === 'data' || what === 'outbox' || what === 'problems') draw(); });
   return () => {
     closed = true;
     stopGps();

@@ -66,13 +66,16 @@ export function loginView(main) {
   username.focus();
 }
 
-// forgetData drops the features and villages one person saw, before
+// forgetData drops the features, villages and problems one person saw, before
 // another may log in on the same phone. The outbox is kept.
 async function forgetData() {
   await tx(['features', 'villages', 'meta'], 'readwrite', async (fs, vs, m) => {
     fs.clear();
     vs.clear();
-    for (const k of await req(m.getAllKeys())) if (String(k).startsWith('cursor:')) m.delete(k);
+    for (const k of await req(m.getAllKeys())) {
+      // Cursors, and the assessment's problems, checklists and kept photos.
+      if (/^(cursor:|thumb:|problems$|templates$)/.test(String(k))) m.delete(k);
+    }
   });
 }
 

@@ -8,9 +8,19 @@ import { h, add, clear, confirmAsk, toast } from '../ui.js';
 import { keepMine, takeServer, discard, listOps, resetBackoff } from '../outbox.js';
 import { exportOutbox, importOutbox } from '../transfer.js';
 import { getMeta } from '../idb.js';
-import { app, sync, onChange, notify } from '../state.js';
+import { app, sync, onChange, notify, villageName } from '../state.js';
 
 function opTitle(op) {
+  if (op.type === 'putInspection') {
+    const w = op.inspection;
+    const sum = Math.round(w.scores.reduce((s, x) => s + (Number(x.points) || 0), 0) * 100) / 100;
+    return [t('op.putInspection'), villageName(w.village), w.month, t('inspect.totalShort', { n: sum }),
+      w.problems.length ? t('inspect.problemCount', { n: w.problems.length }) : ''].filter(Boolean).join(' · ');
+  }
+  if (op.type === 'rectifyProblem' || op.type === 'verifyProblem') {
+    const what = op.type === 'rectifyProblem' ? t('op.rectifyProblem') : t(op.verify.accept ? 'verify.accept' : 'verify.reopen');
+    return [what, op.rectify?.note || op.verify?.note || ''].filter(Boolean).join(' · ');
+  }
   const kind = op.feature?.kind || op.server?.kind || '';
   const what = op.type === 'putFeature'
     ? t(op.feature.baseVersion ? 'op.putFeature.update' : 'op.putFeature.create')
