@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -13,27 +12,8 @@ import (
 	"github.com/cunjie/cunjie/store"
 )
 
-// openAssessStore starts a real embedded store in a fresh, short directory
-// (the Unix socket path inside must stay under 100 characters).
-func openAssessStore(t *testing.T) *store.Store {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "cja")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	s, err := store.Open(ctx, store.Config{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close(context.Background()) })
-	return s
-}
-
 func TestTemplateVersions(t *testing.T) {
-	s, ctx := openAssessStore(t), context.Background()
+	s, ctx := MustOpenStore(t), context.Background()
 	v1 := &cunjie.Template{ID: "default", Version: 1, Name: "考评表", Items: []cunjie.TemplateItem{{ID: "a", Description: "道路", MaxPoints: 100}}}
 	if err := s.CreateTemplate(ctx, v1); err != nil {
 		t.Fatal(err)
@@ -69,7 +49,7 @@ func TestTemplateVersions(t *testing.T) {
 }
 
 func TestInspectionVillageMonthCAS(t *testing.T) {
-	s, ctx := openAssessStore(t), context.Background()
+	s, ctx := MustOpenStore(t), context.Background()
 	const village, month = "360803101201", "2026-10"
 	// Writers racing on one village's month all land: each retries on a
 	// moved version instead of overwriting the others.
@@ -119,7 +99,7 @@ func TestInspectionVillageMonthCAS(t *testing.T) {
 }
 
 func TestProblemsAndEntries(t *testing.T) {
-	s, ctx := openAssessStore(t), context.Background()
+	s, ctx := MustOpenStore(t), context.Background()
 	now := time.Date(2026, 10, 5, 1, 2, 3, 0, time.UTC)
 	p := &cunjie.Problem{ID: "p1", Inspection: "i1", Village: "v1", Month: "2026-10", Description: "垃圾堆",
 		Location: cunjie.Location{Lon: 114.9, Lat: 27.1, Accuracy: 4}, Photos: []string{"ph1"}, Deadline: "2026-10-12",
@@ -215,7 +195,7 @@ func TestProblemsAndEntries(t *testing.T) {
 }
 
 func TestMonthAndInspectionIDs(t *testing.T) {
-	s, ctx := openAssessStore(t), context.Background()
+	s, ctx := MustOpenStore(t), context.Background()
 	ref := store.InspectionRef{ID: "i1", Village: "v1", Month: "2026-10", CreateOp: "op1"}
 	if taken, err := s.ClaimInspectionID(ctx, ref); err != nil || taken != nil {
 		t.Fatal(taken, err)

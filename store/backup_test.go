@@ -24,26 +24,6 @@ import (
 	"github.com/cunjie/cunjie/store"
 )
 
-// openBackupStore starts a real embedded store in a fresh, short directory
-// (the Unix socket path inside it must stay under 100 characters).
-func openBackupStore(t *testing.T) *store.Store {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "cjb")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	s, err := store.Open(ctx, store.Config{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Registered after RemoveAll, so it runs first: close, then delete.
-	t.Cleanup(func() { s.Close(context.Background()) })
-	return s
-}
-
 func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	rand.Read(b)
@@ -224,7 +204,7 @@ func restoreFile(s *store.Store, path string, force bool) (*store.Manifest, erro
 }
 
 func TestBackupRestoreRoundTrip(t *testing.T) {
-	src := openBackupStore(t)
+	src := MustOpenStore(t)
 	fillForBackup(t, src)
 	want := dumpDB(t, src.DB())
 
@@ -255,7 +235,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		t.Errorf("collection order %v", names)
 	}
 
-	dst := openBackupStore(t)
+	dst := MustOpenStore(t)
 	got, err := restoreFile(dst, path, false)
 	if err != nil {
 		t.Fatal(err)
@@ -362,7 +342,7 @@ func rewriteArchive(t *testing.T, path string, edit func(name string, b []byte) 
 }
 
 func TestRestoreRefusesDamagedArchive(t *testing.T) {
-	src := openBackupStore(t)
+	src := MustOpenStore(t)
 	ctx := context.Background()
 	if err := src.CreateUser(ctx, &cunjie.User{Username: "admin", Role: cunjie.RoleAdmin}, "password-1"); err != nil {
 		t.Fatal(err)
@@ -391,7 +371,7 @@ func TestRestoreRefusesDamagedArchive(t *testing.T) {
 
 	// The target holds data, and Force is asked for: a damaged archive
 	// must be refused before anything is dropped.
-	dst := openBackupStore(t)
+	dst := MustOpenStore(t)
 	if _, err := restoreFile(dst, path, false); err != nil {
 		t.Fatal(err)
 	}

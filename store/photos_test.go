@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -17,27 +16,6 @@ import (
 	"github.com/cunjie/cunjie"
 	"github.com/cunjie/cunjie/store"
 )
-
-// openPhotoStore starts a real embedded store in a fresh directory. The
-// directory is short (os.MkdirTemp, not t.TempDir) because the Unix socket
-// path inside it must stay under 100 characters.
-func openPhotoStore(t *testing.T) *store.Store {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "cjp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	s, err := store.Open(ctx, store.Config{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Registered after RemoveAll, so it runs first: close, then delete.
-	t.Cleanup(func() { s.Close(context.Background()) })
-	return s
-}
 
 func newPhoto(id string) *store.Photo {
 	return &store.Photo{ID: id, ContentType: "image/jpeg", Width: 40, Height: 30, UploadedBy: "u1",
@@ -70,7 +48,7 @@ func wantBytes(t *testing.T, s *store.Store, id string, full, thumb []byte) {
 }
 
 func TestPhotoRoundTrip(t *testing.T) {
-	s := openPhotoStore(t)
+	s := MustOpenStore(t)
 	ctx := context.Background()
 	full, thumb := []byte("full photo bytes \x00\xff"), []byte("thumb bytes")
 
@@ -107,7 +85,7 @@ func TestPhotoRoundTrip(t *testing.T) {
 }
 
 func TestPhotoOtherBytesConflict(t *testing.T) {
-	s := openPhotoStore(t)
+	s := MustOpenStore(t)
 	ctx := context.Background()
 	full, thumb := []byte("first"), []byte("first thumb")
 	if _, err := s.PutPhoto(ctx, newPhoto("p-2"), full, thumb); err != nil {
@@ -123,7 +101,7 @@ func TestPhotoOtherBytesConflict(t *testing.T) {
 }
 
 func TestPhotoNotFound(t *testing.T) {
-	s := openPhotoStore(t)
+	s := MustOpenStore(t)
 	ctx := context.Background()
 	_, err := s.Photo(ctx, "nope")
 	wantCode(t, err, cunjie.ENOTFOUND)
@@ -139,7 +117,7 @@ func TestPhotoNotFound(t *testing.T) {
 // and before the metadata: the photo does not exist, and the phone's retry
 // with the same bytes completes it.
 func TestPhotoCrashRetry(t *testing.T) {
-	s := openPhotoStore(t)
+	s := MustOpenStore(t)
 	ctx := context.Background()
 	full, thumb := []byte("crash photo"), []byte("crash thumb")
 	blobs := s.DB().Collection("photo_blobs")
@@ -173,7 +151,7 @@ func TestPhotoCrashRetry(t *testing.T) {
 // TestPhotoConcurrentUploads races uploads of two different contents under
 // one id: exactly one content wins, and the stored blobs are that content's.
 func TestPhotoConcurrentUploads(t *testing.T) {
-	s := openPhotoStore(t)
+	s := MustOpenStore(t)
 	ctx := context.Background()
 	contents := [][]byte{[]byte("content A"), []byte("content B")}
 	var wg sync.WaitGroup
@@ -207,7 +185,7 @@ func TestPhotoConcurrentUploads(t *testing.T) {
 // TestPhotoLarge checks that a photo at the API's limit (8 MB, random so
 // nothing compresses) fits in one document of the embedded store.
 func TestPhotoLarge(t *testing.T) {
-	s := openPhotoStore(t)
+	s := MustOpenStore(t)
 	ctx := context.Background()
 	full := make([]byte, 8<<20)
 	rand.Read(full)
@@ -219,7 +197,7 @@ func TestPhotoLarge(t *testing.T) {
 }
 
 func TestPhotoLinkAndPending(t *testing.T) {
-	s := openPhotoStore(t)
+	s := MustOpenStore(t)
 	ctx := context.Background()
 	const v1, v2 = "110101001001", "110101001002"
 	if _, err := s.PutPhoto(ctx, newPhoto("here"), []byte("a"), []byte("b")); err != nil {

@@ -12,7 +12,7 @@ import (
 )
 
 func TestSnapshotRoundTripAndRev(t *testing.T) {
-	s := openPhotoStore(t)
+	s := MustOpenStore(t)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
 	var fs []*cunjie.Feature
