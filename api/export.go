@@ -499,12 +499,11 @@ func placemarkName(f *cunjie.Feature) string {
 // temporary file. A zip cannot be sent before its parts are complete, so
 // the file goes out at the end.
 func writeXLSX(ctx context.Context, j *exportJob, w *bufio.Writer) error {
-	f := excelize.NewFile()
-	defer f.Close()
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	f, bold, err := newWorkbook()
 	if err != nil {
 		return err
 	}
+	defer f.Close()
 	dateTime, err := f.NewStyle(&excelize.Style{CustomNumFmt: &dateTimeFormat})
 	if err != nil {
 		return err
@@ -581,3 +580,14 @@ func writeXLSX(ctx context.Context, j *exportJob, w *bufio.Writer) error {
 
 // dateTimeFormat shows times as 2026-11-20 08:30:00, as Chinese offices write them.
 var dateTimeFormat = "yyyy-mm-dd hh:mm:ss"
+
+// newWorkbook starts an XLSX file with the bold style its header rows use.
+func newWorkbook() (*excelize.File, int, error) {
+	f := excelize.NewFile()
+	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, bold, nil
+}

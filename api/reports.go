@@ -126,12 +126,11 @@ func (s *Server) exportAssessmentXLSX(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := excelize.NewFile()
-	defer f.Close()
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	f, bold, err := newWorkbook()
 	if err != nil {
 		return err
 	}
+	defer f.Close()
 	const rankSheet, problemSheet = "排名", "问题"
 	if err := f.SetSheetName(f.GetSheetName(0), rankSheet); err != nil {
 		return err
@@ -717,12 +716,11 @@ func (s *Server) getSummaryXLSX(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := excelize.NewFile()
-	defer f.Close()
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	f, bold, err := newWorkbook()
 	if err != nil {
 		return err
 	}
+	defer f.Close()
 	wrap, err := f.NewStyle(&excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
 	if err != nil {
 		return err

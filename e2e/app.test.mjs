@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import {
-  startServer, launchBrowser, Api, pngBytes, idbCount, outboxOps, ARTIFACTS, ADMIN_PASSWORD, VILLAGE,
+  startServer, launchBrowser, Api, pngBytes, idbCount, outboxOps, ARTIFACTS, ADMIN_PASSWORD, VILLAGE, waitFor,
 } from './lib.mjs';
 
 // What the server is meant to send: no inline script or style anywhere.
@@ -32,21 +32,6 @@ let household; // the household toilet the phone works on
 let binSpot; // {lon, lat} inside the village
 const newStage = {}; // the stages the phone sets, by step
 
-// waitFor polls fn until it returns a truthy value.
-async function waitFor(fn, what, timeout = 30000) {
-  const end = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${last})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 function nextStage(cur, avoid = []) {
   const stages = ['planned', 'building', 'done', 'accepted'];
