@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -10,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/event"
 )
 
@@ -37,8 +40,9 @@ func NewMetrics() *Metrics {
 		syncOps: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cunjie_sync_ops_total",
 			Help: "Sync and write ops by result: applied, duplicate, conflict, rejected."}, []string{"result"}),
 		store: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "cunjie_store_command_duration_seconds",
-			Help: "Database command latency by command.", Buckets: prometheus.ExponentialBuckets(0.0002, 3, 10)},
-			[]string{"command"}),
+			Help:    "Database command latency by command and collection (per-village and per-month collections as one).",
+			Buckets: prometheus.ExponentialBuckets(0.0002, 3, 10)},
+			[]string{"command", "collection"}),
 		photos: prometheus.NewCounter(prometheus.CounterOpts{Name: "cunjie_photos_stored_total",
 			Help: "Photos stored (new uploads, not replays)."}),
 	}
@@ -48,12 +52,42 @@ func NewMetrics() *Metrics {
 }
 
 // CommandMonitor times every database command for the store latency.
+// The collection is only in the started event, so it is kept by request
+// id until the command ends.
 func (m *Metrics) CommandMonitor() *event.CommandMonitor {
-	observe := func(name string, d time.Duration) { m.store.WithLabelValues(name).Observe(d.Seconds()) }
-	return &event.CommandMonitor{
-		Succeeded: func(_ context.Context, e *event.CommandSucceededEvent) { observe(e.CommandName, e.Duration) },
-		Failed:    func(_ context.Context, e *event.CommandFailedEvent) { observe(e.CommandName, e.Duration) },
+	var colls sync.Map // request id → collection label
+	observe := func(id int64, name string, d time.Duration) {
+		col, _ := colls.LoadAndDelete(id)
+		label, _ := col.(string)
+		m.store.WithLabelValues(name, label).Observe(d.Seconds())
 	}
+	return &event.CommandMonitor{
+		Started: func(_ context.Context, e *event.CommandStartedEvent) {
+			colls.Store(e.RequestID, collectionLabel(e.Command))
+		},
+		Succeeded: func(_ context.Context, e *event.CommandSucceededEvent) {
+			observe(e.RequestID, e.CommandName, e.Duration)
+		},
+		Failed: func(_ context.Context, e *event.CommandFailedEvent) { observe(e.RequestID, e.CommandName, e.Duration) },
+	}
+}
+
+// collectionLabel is the collection a command names (its first value),
+// with a village's or a month's suffix made "*" so that the label stays
+// one per kind of collection.
+func collectionLabel(cmd bson.Raw) string {
+	el, err := cmd.IndexErr(0)
+	if err != nil {
+		return ""
+	}
+	name, ok := el.Value().StringValueOK()
+	if !ok {
+		return ""
+	}
+	if i := strings.LastIndexByte(name, '_'); i >= 0 && i < len(name)-1 && strings.Trim(name[i+1:], "0123456789") == "" {
+		return name[:i+1] + "*"
+	}
+	return name
 }
 
 // registerIndexMetrics reports the in-memory index from its stats at

@@ -295,14 +295,15 @@ func (s *Server) insertVillageFeatures(ctx context.Context, village string, cs [
 		vi.Index.Put(featureItem(c.f))
 		out[c.index] = Outcome{Result: resultApplied, Feature: c.f}
 	}
-	s.bumpRev(ctx, vi, village)
+	s.writeDone(ctx, vi, village, last)
 }
 
-// bumpRev records a finished write; if another instance wrote meanwhile,
-// the index is dropped so the next reader reloads it.
-func (s *Server) bumpRev(ctx context.Context, vi *geo.VillageIndex, village string) {
-	rev, err := s.store.BumpRev(ctx, village)
-	if err != nil || rev != vi.Rev+1 {
+// writeDone records a finished write whose seqs end at lastSeq; if
+// another instance wrote meanwhile, the index is dropped so the next
+// reader reloads it.
+func (s *Server) writeDone(ctx context.Context, vi *geo.VillageIndex, village string, lastSeq int64) {
+	rev, others, err := s.store.WriteDone(ctx, village, vi.Rev, lastSeq)
+	if err != nil || others {
 		s.index.Invalidate(village)
 		return
 	}
@@ -420,7 +421,7 @@ func (s *Server) changeFeature(ctx context.Context, u *cunjie.User, id string, c
 		s.log.Error("history not written", "feature", id, "op", ch.op, "err", err)
 	}
 	vi.Index.Put(featureItem(next))
-	s.bumpRev(ctx, vi, ref.Village)
+	s.writeDone(ctx, vi, ref.Village, seq)
 	return Outcome{Result: resultApplied, Feature: next}
 }
 

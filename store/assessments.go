@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -53,57 +52,6 @@ func problemsCol(month string) string { return "problems_" + strings.ReplaceAll(
 
 // casRetries bounds read-modify-write loops on a busy document.
 const casRetries = 10
-
-// docLocks serialise the read-modify-write of one document within this
-// process. The embedded backend does not make a filtered replace atomic:
-// two concurrent replaces on {_id, version} can both match, so the
-// compare-and-set alone guards only against other processes on a real
-// MongoDB. The embedded store has a single process (its data directory is
-// locked), so the two together keep every write.
-var docLocks = keyLocks{m: map[string]*keyLock{}}
-
-// casFilter selects document id if it is still at version. The embedded
-// backend pushes a filter down to SQLite only when it is {_id} alone; with
-// the version beside it, it reads and decodes the whole collection. There
-// docLocks make the version check unneeded (one process), so it is left
-// out; a real MongoDB finds the document by _id either way.
-func (s *Store) casFilter(id string, version int64) any {
-	if s.embedded {
-		return bson.M{"_id": id}
-	}
-	return bson.D{{Key: "_id", Value: id}, {Key: "version", Value: version}}
-}
-
-type keyLocks struct {
-	mu sync.Mutex
-	m  map[string]*keyLock
-}
-
-type keyLock struct {
-	sync.Mutex
-	users int
-}
-
-// lock takes the lock of key and returns its release.
-func (k *keyLocks) lock(key string) (unlock func()) {
-	k.mu.Lock()
-	l := k.m[key]
-	if l == nil {
-		l = &keyLock{}
-		k.m[key] = l
-	}
-	l.users++
-	k.mu.Unlock()
-	l.Lock()
-	return func() {
-		l.Unlock()
-		k.mu.Lock()
-		if l.users--; l.users == 0 {
-			delete(k.m, key)
-		}
-		k.mu.Unlock()
-	}
-}
 
 type templateItemDoc struct {
 	ID          string `bson:"id"`
@@ -186,7 +134,7 @@ func (s *Store) UpdateTemplate(ctx context.Context, t *cunjie.Template, baseVers
 		return err
 	}
 	d := templateToDoc(t)
-	res, err := s.db.Collection(colTemplateHeads).ReplaceOne(ctx, s.casFilter(t.ID, baseVersion), templateHeadDoc{ID: t.ID, Version: t.Version, Current: d})
+	res, err := s.db.Collection(colTemplateHeads).ReplaceOne(ctx, s.casFilter(t.ID, "version", baseVersion), templateHeadDoc{ID: t.ID, Version: t.Version, Current: d})
 	if err != nil {
 		return err
 	}
@@ -441,7 +389,7 @@ func (s *Store) UpdateVillageMonth(ctx context.Context, village, month string, c
 			}
 			return vm, nil
 		}
-		res, err := col.ReplaceOne(ctx, s.casFilter(d.ID, base), d)
+		res, err := col.ReplaceOne(ctx, s.casFilter(d.ID, "version", base), d)
 		if err != nil {
 			return nil, err
 		}
@@ -689,7 +637,7 @@ func (s *Store) UpdateProblem(ctx context.Context, id string, change func(p *cun
 		if err := change(&next); err != nil {
 			return cur, nil, err
 		}
-		res, err := s.db.Collection(problemsCol(cur.Month)).ReplaceOne(ctx, s.casFilter(id, cur.Version), problemToDoc(&next))
+		res, err := s.db.Collection(problemsCol(cur.Month)).ReplaceOne(ctx, s.casFilter(id, "version", cur.Version), problemToDoc(&next))
 		if err != nil {
 			return cur, nil, err
 		}
@@ -785,7 +733,7 @@ func (s *Store) PutProblemEntries(ctx context.Context, village string, entries [
 			}
 			return nil
 		}
-		res, err := col.ReplaceOne(ctx, s.casFilter(village, base), d)
+		res, err := col.ReplaceOne(ctx, s.casFilter(village, "version", base), d)
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -162,11 +163,16 @@ type FeatureRef struct {
 
 // FeatureRef finds the village of feature id. Returns ENOTFOUND.
 func (s *Store) FeatureRef(ctx context.Context, id string) (FeatureRef, error) {
+	if ref, ok := s.refs.get(id); ok {
+		return ref, nil
+	}
 	var d featureIDDoc
 	if err := s.db.Collection(colFeatureIDs).FindOne(ctx, bson.M{"_id": id}).Decode(&d); err != nil {
 		return FeatureRef{}, notFound(err, "feature")
 	}
-	return FeatureRef{Village: d.Village, CreateOp: d.Op}, nil
+	ref := FeatureRef{Village: d.Village, CreateOp: d.Op}
+	s.refs.put(id, ref)
+	return ref, nil
 }
 
 // ClaimFeatureIDs records new feature ids with their village and creating
@@ -189,7 +195,40 @@ func (s *Store) ClaimFeatureIDs(ctx context.Context, ids []string, villages []st
 		}
 		taken[i] = &ref
 	}
+	for i, id := range ids {
+		if taken[i] == nil {
+			s.refs.put(id, FeatureRef{Village: villages[i], CreateOp: ops[i]})
+		}
+	}
 	return taken, nil
+}
+
+// refCache remembers where features live. A feature never changes village
+// or creating op, so an entry is never stale, however many instances
+// write; it saves a store read on every change to a feature.
+type refCache struct {
+	mu sync.RWMutex
+	m  map[string]FeatureRef
+}
+
+// maxCachedRefs bounds the cache (about 150 bytes an entry); when full it
+// starts again, which costs one read per feature after.
+const maxCachedRefs = 200_000
+
+func (c *refCache) get(id string) (FeatureRef, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	r, ok := c.m[id]
+	return r, ok
+}
+
+func (c *refCache) put(id string, r FeatureRef) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedRefs {
+		c.m = make(map[string]FeatureRef)
+	}
+	c.m[id] = r
 }
 
 // insertManyDups inserts docs unordered and returns the indexes that failed
@@ -235,10 +274,11 @@ func (s *Store) InsertFeatures(ctx context.Context, village string, fs []*cunjie
 }
 
 // ReplaceFeature stores f if the stored copy still has baseVersion
-// (compare-and-set). Returns ECONFLICT when it has moved on.
+// (compare-and-set). Returns ECONFLICT when it has moved on. The caller
+// holds the village's write lock, which is what orders writes on the
+// embedded store (see casFilter).
 func (s *Store) ReplaceFeature(ctx context.Context, f *cunjie.Feature, baseVersion int64) error {
-	res, err := s.db.Collection(featuresCol(f.Village)).ReplaceOne(ctx,
-		bson.D{{Key: "_id", Value: f.ID}, {Key: "version", Value: baseVersion}}, featureToDoc(f))
+	res, err := s.db.Collection(featuresCol(f.Village)).ReplaceOne(ctx, s.casFilter(f.ID, "version", baseVersion), featureToDoc(f))
 	if err != nil {
 		return err
 	}
@@ -280,29 +320,47 @@ func (s *Store) VillageFeatures(ctx context.Context, village string) ([]*cunjie.
 	return out, rev, cur.Err()
 }
 
-// VillageRev reads the village's revision. Returns ENOTFOUND.
+// VillageRev reads the village's revision, a number that every finished
+// write moves on (see WriteDone). Returns 0 before the first write.
 func (s *Store) VillageRev(ctx context.Context, village string) (int64, error) {
 	var d struct {
+		Seq int64 `bson:"seq"`
 		Rev int64 `bson:"rev"`
 	}
 	err := s.db.Collection(colCounters).FindOne(ctx, bson.M{"_id": village}).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return 0, nil // no write yet
 	}
+	if s.embedded {
+		return d.Seq, err
+	}
 	return d.Rev, err
 }
 
 // NextSeqs reserves n sequence numbers of a village and returns the last.
 // Reserved numbers that end up unused leave gaps, which readers tolerate.
+// The caller holds the village's write lock.
 func (s *Store) NextSeqs(ctx context.Context, village string, n int64) (int64, error) {
 	return s.incVillage(ctx, village, "seq", n)
 }
 
-// BumpRev counts a finished write to a village and returns the new rev.
-// It runs after the write so that another instance reloading on a changed
-// rev sees the write.
-func (s *Store) BumpRev(ctx context.Context, village string) (int64, error) {
-	return s.incVillage(ctx, village, "rev", 1)
+// WriteDone records a finished write to a village whose seqs, reserved by
+// NextSeqs, end at lastSeq, and returns the village's new revision. others
+// says whether another instance wrote since revision prev: the caller's
+// copy of the village is then out of date.
+//
+// On MongoDB, where several instances may write, the revision is a second
+// counter moved after the write, so that an instance reloading on a new
+// revision sees the write. The embedded store has one writing process
+// (the data dir lock), whose village lock covers the reservation and the
+// write; there the seq counter itself serves as the revision, and a write
+// costs one command less.
+func (s *Store) WriteDone(ctx context.Context, village string, prev, lastSeq int64) (rev int64, others bool, err error) {
+	if s.embedded {
+		return lastSeq, false, nil
+	}
+	rev, err = s.incVillage(ctx, village, "rev", 1)
+	return rev, err == nil && rev != prev+1, err
 }
 
 func (s *Store) incVillage(ctx context.Context, village, field string, n int64) (int64, error) {

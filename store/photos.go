@@ -192,27 +192,34 @@ func (s *Store) LinkPhotos(ctx context.Context, village string, ids []string) (m
 			continue
 		}
 		seen[id] = true
-		// One read by _id per photo: a filter on a list of ids would read
-		// the whole collection on the embedded backend.
-		var d photoDoc
-		err := col.FindOne(ctx, bson.M{"_id": id}, options.FindOne().SetProjection(bson.M{"village": 1})).Decode(&d)
-		if errors.Is(err, mongo.ErrNoDocuments) {
-			missing = append(missing, id)
-			continue
-		}
+		found, err := s.linkPhoto(ctx, col, id, village)
 		if err != nil {
 			return nil, err
 		}
-		if d.Village != "" || village == "" {
-			continue
-		}
-		// Conditional on the village still being empty, so that of two
-		// features linking at once the first keeps it.
-		if _, err := col.UpdateOne(ctx, bson.M{"_id": id, "village": ""}, bson.M{"$set": bson.M{"village": village}}); err != nil {
-			return nil, err
+		if !found {
+			missing = append(missing, id)
 		}
 	}
 	return missing, nil
+}
+
+// linkPhoto gives photo id its village unless it has one, and says whether
+// the photo is there. One read by _id per photo: a filter on a list of ids
+// would read the whole collection on the embedded backend.
+func (s *Store) linkPhoto(ctx context.Context, col *mongo.Collection, id, village string) (bool, error) {
+	defer docLocks.lock(colPhotos + "/" + id)()
+	var d photoDoc
+	err := col.FindOne(ctx, bson.M{"_id": id}, options.FindOne().SetProjection(bson.M{"village": 1})).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return false, nil
+	}
+	if err != nil || d.Village != "" || village == "" {
+		return err == nil, err
+	}
+	// Conditional on the village still being empty, so that of two
+	// features linking at once the first keeps it.
+	_, err = col.UpdateOne(ctx, s.casFilter(id, "village", ""), bson.M{"$set": bson.M{"village": village}})
+	return true, err
 }
 
 type pendingPhotoDoc struct {

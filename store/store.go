@@ -44,6 +44,10 @@ type Store struct {
 	stopFerret context.CancelFunc
 	ferretDone chan struct{}
 	lock       *os.File
+	sqliteDir  string
+	ids        *idIndexer
+
+	refs refCache
 }
 
 // Open connects to MongoDB or starts the embedded store, and creates indexes.
@@ -83,6 +87,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.Close(context.Background())
 		return nil, fmt.Errorf("create indexes: %w", err)
 	}
+	if s.embedded {
+		if s.ids, err = startIDIndexer(ctx, s.sqliteDir, cfg.DB, s.log.Warn); err != nil {
+			s.Close(context.Background())
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -119,6 +129,7 @@ func (s *Store) startEmbedded(dir string) (string, error) {
 	if err := os.MkdirAll(sqliteDir, 0o700); err != nil {
 		return "", err
 	}
+	s.sqliteDir = sqliteDir
 	// FerretDB logs every failed command (a replayed create's duplicate key
 	// among them) as a warning; only its errors are worth our log.
 	flog := slog.New(levelFilter{base: s.log.Handler(), min: slog.LevelError}).With("component", "ferretdb")
@@ -143,6 +154,10 @@ func (s *Store) startEmbedded(dir string) (string, error) {
 }
 
 func (s *Store) stopEmbedded() {
+	if s.ids != nil {
+		s.ids.close()
+		s.ids = nil
+	}
 	if s.stopFerret != nil {
 		s.stopFerret()
 		<-s.ferretDone

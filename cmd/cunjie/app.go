@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/pprof"
 
 	"github.com/cunjie/cunjie"
 	"github.com/cunjie/cunjie/api"
@@ -105,6 +106,9 @@ func (m *Main) Run(ctx context.Context) error {
 		m.metricsLn = mln
 		m.metricsApp = fiber.New(fiber.Config{DisableStartupMessage: true})
 		m.metricsApp.Get("/metrics", m.Server.MetricsHandler())
+		// Go's profiles too: this address is private, and a slow server
+		// is best understood from where its time goes.
+		m.metricsApp.Use(pprof.New())
 		go m.metricsApp.Listener(mln)
 		m.log.Info("metrics", "addr", mln.Addr().String())
 	}

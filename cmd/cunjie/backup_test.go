@@ -102,18 +102,21 @@ func waitSnapshotsCurrent(t *testing.T, st *store.Store) {
 			t.Fatal(err)
 		}
 		var counters []struct {
-			ID  string `bson:"_id"`
-			Rev int64  `bson:"rev"`
+			ID string `bson:"_id"`
 		}
 		if err := cur.All(ctx, &counters); err != nil {
 			t.Fatal(err)
 		}
 		for _, c := range counters {
+			rev, err := st.VillageRev(ctx, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
 			var snap struct {
 				Rev int64 `bson:"rev"`
 			}
-			err := db.Collection("village_snapshots").FindOne(ctx, bson.D{{Key: "_id", Value: c.ID + "/0"}}).Decode(&snap)
-			if err != nil || snap.Rev != c.Rev {
+			err = db.Collection("village_snapshots").FindOne(ctx, bson.D{{Key: "_id", Value: c.ID + "/0"}}).Decode(&snap)
+			if err != nil || snap.Rev != rev {
 				return false
 			}
 		}

@@ -51,7 +51,7 @@ var configVars = []configVar{
 	{"tls-cert", "CUNJIE_TLS_CERT", "", "certificate file (PEM) to serve HTTPS directly", false},
 	{"tls-key", "CUNJIE_TLS_KEY", "", "private key file (PEM) for --tls-cert", false},
 	{"trusted-proxies", "CUNJIE_TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed", false},
-	{"metrics-addr", "CUNJIE_METRICS_ADDR", "", "serve /metrics without a token on this (private) address; else only admins read /metrics", false},
+	{"metrics-addr", "CUNJIE_METRICS_ADDR", "", "serve /metrics and /debug/pprof/ without a token on this (private) address; else only admins read /metrics", false},
 	{"index-villages", "CUNJIE_INDEX_VILLAGES", "64", "villages whose features are kept in memory (LRU)", false},
 	{"tile-url", "CUNJIE_TILE_URL", "", "map tile URL template with {s} {x} {y} {z}; empty shows no tiles", false},
 	{"tile-gcj02", "CUNJIE_TILE_GCJ02", "", "true when the tiles are in GCJ-02 (AMap/Gaode)", false},

@@ -22,7 +22,7 @@ func TestMetricsAndRequestLog(t *testing.T) {
 		`cunjie_http_requests_total{method="GET",route="/api/v1/features/:id",status="404"} 1`,
 		`cunjie_sync_ops_total{result="applied"} 1`,
 		`cunjie_http_request_duration_seconds_bucket{method="POST",route="/api/v1/sync"`,
-		`cunjie_store_command_duration_seconds_count{command="insert"}`,
+		`cunjie_store_command_duration_seconds_count{collection="features_*",command="insert"}`,
 		`cunjie_index_features`,
 		`cunjie_photos_stored_total 0`,
 	} {

@@ -103,7 +103,7 @@ func run(ctx context.Context, cfg config) int {
 		fmt.Fprintln(os.Stderr, "soak:", err)
 		return 2
 	}
-	fmt.Printf("server pid %d on %s, data in %s\n", srv.cmd.Process.Pid, srv.base, srv.dir)
+	fmt.Printf("server pid %d on %s (metrics and profiles on %s), data in %s\n", srv.cmd.Process.Pid, srv.base, srv.metrics, srv.dir)
 
 	setupStart := time.Now()
 	adminToken, err := login(ctx, srv.base, "admin", srv.password)
@@ -136,6 +136,7 @@ type server struct {
 	waitErr  error
 	dir      string
 	base     string
+	metrics  string // --metrics-addr: /metrics and /debug/pprof/
 	password string
 	out      *lineLog
 }
@@ -163,7 +164,16 @@ func startServer(ctx context.Context, bin, parent, logFile string) (*server, err
 	}
 	s := &server{dir: dir, base: "http://127.0.0.1:" + strconv.Itoa(port), password: randomHex(12),
 		exited: make(chan struct{}), out: &lineLog{prefix: "server: ", max: 20}}
-	s.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:"+strconv.Itoa(port), "--data-dir", dir)
+	mport, err := freePort()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	s.metrics = "http://127.0.0.1:" + strconv.Itoa(mport)
+	// The metrics address also serves Go's profiles: `go tool pprof
+	// <metrics>/debug/pprof/profile` during a run shows where time goes.
+	s.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:"+strconv.Itoa(port), "--data-dir", dir,
+		"--metrics-addr", "127.0.0.1:"+strconv.Itoa(mport))
 	s.cmd.Env = append(serverEnv(os.Environ()),
 		"CUNJIE_ADMIN_PASSWORD="+s.password, "CUNJIE_DEMO=true", "CUNJIE_LOG_LEVEL=warn")
 	s.cmd.Stdout, s.cmd.Stderr = io.Discard, s.out // stdout only prints the demo logins
@@ -382,9 +392,10 @@ func login(ctx context.Context, base, username, password string) (string, error)
 
 // town is the demo town as the soak needs it.
 type town struct {
-	codes    []string           // village codes
-	pools    map[string][]point // points inside each village
-	features int                // features stored before the load
+	codes    []string                // village codes
+	pools    map[string][]point      // points inside each village
+	existing map[string][]featureRef // each village's features that take events
+	features int                     // features stored before the load
 }
 
 // readTown lists the town's villages and draws each one's pool of points
@@ -403,11 +414,25 @@ func readTown(ctx context.Context, base, token string) (*town, error) {
 		return nil, errors.New("the demo town has no villages")
 	}
 	rng := mrand.New(mrand.NewPCG(1, 2))
-	t := &town{pools: map[string][]point{}}
+	t := &town{pools: map[string][]point{}, existing: map[string][]featureRef{}}
 	for _, v := range list.Villages {
 		var d struct{ Boundary json.RawMessage }
 		if err := call(ctx, "GET", base+"/api/v1/villages/"+v.Code, token, nil, &d); err != nil {
 			return nil, err
+		}
+		var fc struct {
+			Features []struct {
+				ID         string
+				Properties struct{ Kind string }
+			}
+		}
+		if err := call(ctx, "GET", base+"/api/v1/villages/"+v.Code+"/features", token, nil, &fc); err != nil {
+			return nil, err
+		}
+		for _, f := range fc.Features {
+			if takesEvents(f.Properties.Kind) {
+				t.existing[v.Code] = append(t.existing[v.Code], featureRef{id: f.ID, kind: f.Properties.Kind})
+			}
 		}
 		pts, err := pointPool(d.Boundary, pointsPerVillage, rng)
 		if err != nil {
@@ -444,7 +469,7 @@ func makePhones(ctx context.Context, base, adminToken string, n int, t *town) ([
 					token, err = login(ctx, base, username, password)
 				}
 				errs[i] = err
-				phones[i] = &phone{n: i, village: v, points: t.pools[v], header: http.Header{
+				phones[i] = &phone{n: i, village: v, points: t.pools[v], mine: slices.Clone(t.existing[v]), header: http.Header{
 					"Authorization": {"Bearer " + token}, "Content-Type": {"application/json"}}}
 			}
 		}()

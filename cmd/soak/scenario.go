@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,17 +16,18 @@ import (
 // judged; main.go starts the server and runs the attack.
 
 // phone is one simulated field worker: a cleaner of one village who
-// records new things and, now and then, an event on something they
-// recorded before.
+// mostly records events on the things of the village (a bin emptied, a
+// pool cleared) and now and then a new thing.
 type phone struct {
 	n       int
 	village string
 	header  http.Header // Authorization and Content-Type, sent with every batch
 	points  []point     // shared pool of the village's points; read only
 	ops     int         // ops made so far, for unique ids
-	// mine are the features this phone created whose batch was answered
-	// applied: only they may receive events, since a feature still in
-	// flight may not exist yet.
+	// mine are the features that may receive events: the village's
+	// features stored before the load, and those this phone created
+	// whose batch was answered applied (a feature still in flight may not
+	// exist yet).
 	mine []featureRef
 	// recent are this phone's last answered batches, the ones a replay
 	// picks from (a phone resends a batch when the answer was lost).
@@ -47,12 +49,15 @@ type batch struct {
 	answered bool         // the first answer has come back
 }
 
-// About one op in ten is an event on an earlier feature, and one batch in
-// twenty a replay of an already answered one (its answer was lost).
+// About one op in twenty creates a new feature; the rest are events on
+// existing ones, the daily work once a village is surveyed (and a data
+// size that stays nearly steady, so that memory growth means a leak). One
+// batch in twenty is a replay of an already answered one (its answer was
+// lost).
 const (
-	eventShare  = 0.10
+	createShare = 0.05
 	replayShare = 0.05
-	maxBatchOps = 20
+	maxBatchOps = 10
 	keepRecent  = 8 // answered batches a phone keeps for replays
 )
 
@@ -61,17 +66,24 @@ const (
 // Each kind comes with attributes a phone would send and the event a
 // cleaner records on it later: each kind takes its own event types (a bin
 // is emptied, a pool cleared), and the server refuses any other.
-var kindMix = []struct {
+type kindWeight struct {
 	kind   string
 	weight int
 	attrs  map[string]any
 	event  string
-}{
+}
+
+var kindMix = []kindWeight{
 	{"bin", 50, map[string]any{"capacity_l": 240, "status": "ok"}, "emptied"},
 	{"household_toilet", 25, map[string]any{"type": "three_compartment", "tap_water": true}, "inspected"},
 	{"garbage_pool", 10, map[string]any{"volume_m3": 3.5}, "cleared"},
 	{"collection_point", 10, map[string]any{"bin_count": 4}, "cleared"},
 	{"public_toilet", 5, map[string]any{"stalls": 6, "type": "flush"}, "cleaned"},
+}
+
+// takesEvents says whether the soak sends events to a feature of kind.
+func takesEvents(kind string) bool {
+	return slices.ContainsFunc(kindMix, func(k kindWeight) bool { return k.kind == kind })
 }
 
 func eventTypeOf(kind string) string {
@@ -135,8 +147,8 @@ func (s *scenario) targeter() vegeta.Targeter {
 	}
 }
 
-// newBatch makes 1–20 ops of p's village: new features, and about one op
-// in ten an event on a feature p created in an earlier, answered batch.
+// newBatch makes 1–10 ops of p's village: events on its features, and
+// about one op in twenty a new feature.
 func (s *scenario) newBatch(p *phone) *batch {
 	n := 1 + s.rng.IntN(maxBatchOps)
 	b := &batch{phone: p, ops: n}
@@ -148,7 +160,7 @@ func (s *scenario) newBatch(p *phone) *batch {
 		if b.firstOp == "" {
 			b.firstOp = opID
 		}
-		if len(p.mine) > 0 && s.rng.Float64() < eventShare {
+		if len(p.mine) > 0 && s.rng.Float64() >= createShare {
 			f := p.mine[s.rng.IntN(len(p.mine))]
 			ev := map[string]any{"opId": opID, "id": "ev-" + opID, "type": eventTypeOf(f.kind), "at": now}
 			ops = append(ops, map[string]any{"type": "addEvent", "id": f.id, "opId": opID, "event": ev})
