@@ -121,7 +121,7 @@ func (s *Server) addEvent(ctx context.Context, u *cunjie.User, featureID string,
 				o := rejected(err)
 				return &o
 			}
-			if s.eventExists(ctx, cur, ev.ID) {
+			if s.eventExists(ctx, cur, &ev) {
 				o := conflict(cur, "event %s exists (recorded by another op)", ev.ID)
 				return &o
 			}
@@ -141,12 +141,20 @@ func (s *Server) addEvent(ctx context.Context, u *cunjie.User, featureID string,
 		}})
 }
 
-func (s *Server) eventExists(ctx context.Context, f *cunjie.Feature, id string) bool {
-	if slices.ContainsFunc(f.Events, func(e cunjie.Event) bool { return e.ID == id }) {
+// eventExists says whether feature f has an event with the id of ev. The
+// feature keeps its latest events by time inline: when it has fewer than
+// it could keep, or ev is newer than the oldest of them, an earlier record
+// of the same event (an event keeps its time) would be among them, and
+// the full history, a read that grows with it, is not needed.
+func (s *Server) eventExists(ctx context.Context, f *cunjie.Feature, ev *cunjie.Event) bool {
+	if slices.ContainsFunc(f.Events, func(e cunjie.Event) bool { return e.ID == ev.ID }) {
 		return true
 	}
+	if len(f.Events) < cunjie.LatestEvents || ev.At.After(f.Events[0].At) {
+		return false
+	}
 	events, _, err := s.store.History(ctx, f.ID)
-	return err == nil && slices.ContainsFunc(events, func(e cunjie.Event) bool { return e.ID == id })
+	return err == nil && slices.ContainsFunc(events, func(e cunjie.Event) bool { return e.ID == ev.ID })
 }
 
 func (s *Server) listEvents(c *fiber.Ctx) error {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"github.com/cunjie/cunjie"
 	"github.com/cunjie/cunjie/geo"
 )
 
@@ -270,6 +271,26 @@ func TestEvents(t *testing.T) {
 	evs := tw.insp.must(200, "GET", "/api/v1/features/"+id+"/events", nil).Map()["events"].([]any)
 	if len(evs) != 2 || evs[0].(map[string]any)["by"] != "clean" {
 		t.Errorf("history: %v", evs)
+	}
+
+	// An event id already used is refused under another op whether the
+	// first event is still inline (one of the latest) or only in the
+	// history (older than all inline ones).
+	for i := range cunjie.LatestEvents {
+		tw.clean.must(201, "POST", "/api/v1/features/"+id+"/events", map[string]any{"opId": newID("op"), "id": newID("ev"),
+			"type": "emptied", "at": fmt.Sprintf("2026-11-21T%02d:00:00Z", 8+i)})
+	}
+	if f := tw.insp.must(200, "GET", "/api/v1/features/"+id, nil).Map(); len(f["events"].([]any)) != cunjie.LatestEvents {
+		t.Fatalf("inline events: %v", f["events"])
+	}
+	for name, ev := range map[string]map[string]any{"inline": {"id": newID("ev"), "at": "2026-11-21T12:00:00Z"}, "history only": rep} {
+		if name == "inline" {
+			tw.clean.must(201, "POST", "/api/v1/features/"+id+"/events", map[string]any{"opId": newID("op"), "id": ev["id"], "type": "emptied", "at": ev["at"]})
+		}
+		again := map[string]any{"opId": newID("op"), "id": ev["id"], "type": "emptied", "at": ev["at"]}
+		if r := tw.clean.do("POST", "/api/v1/features/"+id+"/events", again); r.Status != 409 {
+			t.Errorf("event id of another op (%s): %d %s", name, r.Status, r.Body)
+		}
 	}
 }
 
