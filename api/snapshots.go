@@ -53,8 +53,17 @@ func (s *Server) loadVillageIndex(ctx context.Context, village string) ([]geo.It
 		}
 	}
 	items := make([]geo.Item, len(fs))
+	var maxSeq int64
 	for i, f := range fs {
 		items[i] = featureItem(f)
+		maxSeq = max(maxSeq, f.Seq)
+	}
+	if !s.store.Embedded() {
+		// The data may come from an embedded store, whose seqs were
+		// handed out from memory (see reserveSeqs).
+		if err := s.store.SeqAtLeast(ctx, village, maxSeq); err != nil {
+			return nil, 0, err
+		}
 	}
 	return items, rev, nil
 }
@@ -70,10 +79,13 @@ func (s *Server) saveSnapshots(ctx context.Context) {
 		if err != nil {
 			continue
 		}
-		vi.RLock()
+		// Lock, not RLock: the capture and clearing Dirty must fall
+		// between two writes (see reserveSeqs). Copying the pointers is
+		// quick.
+		vi.Lock()
 		rev := vi.Rev
 		if last, ok := s.snaps.saved(code); ok && last == rev {
-			vi.RUnlock()
+			vi.Unlock()
 			continue
 		}
 		fs := make([]*cunjie.Feature, 0, vi.Index.Len())
@@ -81,7 +93,8 @@ func (s *Server) saveSnapshots(ctx context.Context) {
 			fs = append(fs, it.Value.(*cunjie.Feature))
 			return true
 		})
-		vi.RUnlock()
+		vi.Dirty = false
+		vi.Unlock()
 		if err := s.store.SaveSnapshot(ctx, code, rev, fs); err != nil {
 			if ctx.Err() == nil {
 				s.log.Warn("snapshot not written", "village", code, "err", err)

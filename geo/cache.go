@@ -49,6 +49,11 @@ type VillageIndex struct {
 	sync.RWMutex
 	Index *Index
 	Rev   int64 // revision the index reflects
+	// Dirty is for a store with one writing process, whose revision moves
+	// at the first write after the index was loaded or saved rather than
+	// at every write: it says the index has changed since. Writers set it,
+	// whoever saves the index clears it, both under Lock; a load clears it.
+	Dirty bool
 }
 
 // Cache holds the per-village indexes, loaded on first use, bounded by an
@@ -214,6 +219,7 @@ func (c *Cache) runLoad(ctx context.Context, e *cacheEntry, call *loadCall) (err
 	if e.vi.Index == nil || rev >= e.vi.Rev {
 		e.vi.Index = idx
 		e.vi.Rev = rev
+		e.vi.Dirty = false
 	}
 	e.vi.Unlock()
 	return nil

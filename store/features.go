@@ -320,47 +320,37 @@ func (s *Store) VillageFeatures(ctx context.Context, village string) ([]*cunjie.
 	return out, rev, cur.Err()
 }
 
-// VillageRev reads the village's revision, a number that every finished
-// write moves on (see WriteDone). Returns 0 before the first write.
+// VillageRev reads the village's revision, which moves with the writes
+// to it (see api's reserveSeqs). Returns 0 before the first write.
 func (s *Store) VillageRev(ctx context.Context, village string) (int64, error) {
 	var d struct {
-		Seq int64 `bson:"seq"`
 		Rev int64 `bson:"rev"`
 	}
 	err := s.db.Collection(colCounters).FindOne(ctx, bson.M{"_id": village}).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return 0, nil // no write yet
 	}
-	if s.embedded {
-		return d.Seq, err
-	}
 	return d.Rev, err
 }
 
 // NextSeqs reserves n sequence numbers of a village and returns the last.
 // Reserved numbers that end up unused leave gaps, which readers tolerate.
-// The caller holds the village's write lock.
 func (s *Store) NextSeqs(ctx context.Context, village string, n int64) (int64, error) {
 	return s.incVillage(ctx, village, "seq", n)
 }
 
-// WriteDone records a finished write to a village whose seqs, reserved by
-// NextSeqs, end at lastSeq, and returns the village's new revision. others
-// says whether another instance wrote since revision prev: the caller's
-// copy of the village is then out of date.
-//
-// On MongoDB, where several instances may write, the revision is a second
-// counter moved after the write, so that an instance reloading on a new
-// revision sees the write. The embedded store has one writing process
-// (the data dir lock), whose village lock covers the reservation and the
-// write; there the seq counter itself serves as the revision, and a write
-// costs one command less.
-func (s *Store) WriteDone(ctx context.Context, village string, prev, lastSeq int64) (rev int64, others bool, err error) {
-	if s.embedded {
-		return lastSeq, false, nil
-	}
-	rev, err = s.incVillage(ctx, village, "rev", 1)
-	return rev, err == nil && rev != prev+1, err
+// SeqAtLeast moves the village's seq counter up to seq if it is behind:
+// a store restored from an embedded one, whose seqs came from memory,
+// has features with seqs the counter has not seen.
+func (s *Store) SeqAtLeast(ctx context.Context, village string, seq int64) error {
+	_, err := s.db.Collection(colCounters).UpdateOne(ctx, bson.M{"_id": village},
+		bson.M{"$max": bson.M{"seq": seq}}, options.UpdateOne().SetUpsert(true))
+	return err
+}
+
+// BumpRev moves the village's revision on and returns it.
+func (s *Store) BumpRev(ctx context.Context, village string) (int64, error) {
+	return s.incVillage(ctx, village, "rev", 1)
 }
 
 func (s *Store) incVillage(ctx context.Context, village, field string, n int64) (int64, error) {

@@ -347,7 +347,6 @@ func backupUnderWrites(t *testing.T, m *Main, admin *client) {
 	type doc struct {
 		ID      string `bson:"_id"`
 		Village string `bson:"village"`
-		Seq     int64  `bson:"seq"`
 		Rev     int64  `bson:"rev"`
 		Version int64  `bson:"version"`
 		Parts   int    `bson:"parts"`
@@ -370,6 +369,9 @@ func backupUnderWrites(t *testing.T, m *Main, admin *client) {
 		d := decode(j)
 		counters[d.ID] = d
 	}
+	// (Seqs are not checked against the counters: the embedded store hands
+	// them out from memory, and a MongoDB loading the data moves its
+	// counters past them; see api's reserveSeqs.)
 	checked := 0
 	for name, docs := range db {
 		code, ok := strings.CutPrefix(name, "features_")
@@ -382,9 +384,6 @@ func backupUnderWrites(t *testing.T, m *Main, admin *client) {
 			versions[f.ID] = f.Version
 			if claims[f.ID] != code {
 				t.Errorf("feature %s of %s has no id claim", f.ID, code)
-			}
-			if f.Seq > counters[code].Seq {
-				t.Errorf("feature %s has seq %d, past the counter's %d", f.ID, f.Seq, counters[code].Seq)
 			}
 		}
 		head, ok := db["village_snapshots"][fmt.Sprintf(`{"id":"%s/0"}`, code)]
