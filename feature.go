@@ -54,6 +54,10 @@ type Feature struct {
 	// Ops are the ids of the latest writes applied to the feature (newest
 	// last), to answer a replay as a duplicate.
 	Ops []string `json:"-"`
+	// Changes counts the writes to the feature since its creation that
+	// are in its history: the store keeps the history in parts of a few
+	// changes each, found by this count.
+	Changes int64 `json:"-"`
 }
 
 // AuditEntry records one write: who, when, from which op, what changed.

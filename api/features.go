@@ -153,15 +153,20 @@ func (s *Server) eventExists(ctx context.Context, f *cunjie.Feature, ev *cunjie.
 	if len(f.Events) < cunjie.LatestEvents || ev.At.After(f.Events[0].At) {
 		return false
 	}
-	events, _, err := s.store.History(ctx, f.ID)
+	events, _, err := s.store.History(ctx, f.ID, f.Changes)
 	return err == nil && slices.ContainsFunc(events, func(e cunjie.Event) bool { return e.ID == ev.ID })
 }
 
 func (s *Server) listEvents(c *fiber.Ctx) error {
-	if _, err := s.findFeature(c.UserContext(), currentUser(c), c.Params("id")); err != nil {
+	ref, err := s.findFeature(c.UserContext(), currentUser(c), c.Params("id"))
+	if err != nil {
 		return err
 	}
-	events, _, err := s.store.History(c.UserContext(), c.Params("id"))
+	f, err := s.currentFeature(c.UserContext(), ref.Village, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	events, _, err := s.store.History(c.UserContext(), f.ID, f.Changes)
 	if err != nil {
 		return err
 	}
@@ -181,7 +186,7 @@ func (s *Server) audit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	_, entries, err := s.store.History(c.UserContext(), id)
+	_, entries, err := s.store.History(c.UserContext(), id, f.Changes)
 	if err != nil {
 		return err
 	}

@@ -427,6 +427,7 @@ func (s *Server) changeFeature(ctx context.Context, u *cunjie.User, id string, c
 	now := s.now().UTC().Truncate(time.Millisecond)
 	next.UpdatedBy, next.UpdatedAt = u.Username, now
 	next.Ops = append(next.Ops, ch.op)
+	next.Changes = cur.Changes + 1
 	if len(next.Ops) > cunjie.RecentOps {
 		next.Ops = next.Ops[len(next.Ops)-cunjie.RecentOps:]
 	}
@@ -447,7 +448,7 @@ func (s *Server) changeFeature(ctx context.Context, u *cunjie.User, id string, c
 		return rejected(err)
 	}
 	audit := cunjie.AuditEntry{Op: ch.op, Action: ch.action, By: u.Username, At: now, Version: next.Version, Changes: diff(cur, next)}
-	if err := s.store.AppendHistory(ctx, id, ch.events, []cunjie.AuditEntry{audit}); err != nil {
+	if err := s.store.AppendHistory(ctx, id, cur.Changes, ch.events, []cunjie.AuditEntry{audit}); err != nil {
 		s.log.Error("history not written", "feature", id, "op", ch.op, "err", err)
 	}
 	vi.Index.Put(featureItem(next))

@@ -71,7 +71,7 @@ func fillForBackup(t *testing.T, s *store.Store) {
 		must(err)
 		_, err = s.InsertFeatures(ctx, village, []*cunjie.Feature{f})
 		must(err)
-		must(s.AppendHistory(ctx, f.ID, f.Events, []cunjie.AuditEntry{{Op: f.Ops[0], Action: "create", By: "admin", At: now,
+		must(s.AppendHistory(ctx, f.ID, 0, f.Events, []cunjie.AuditEntry{{Op: f.Ops[0], Action: "create", By: "admin", At: now,
 			Version: 1, Changes: map[string]cunjie.Change{"attrs.status": {From: nil, To: "ok"}}}}))
 		_, err = s.NextSeqs(ctx, village, 1)
 		must(err)

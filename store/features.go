@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -78,6 +79,7 @@ type featureDoc struct {
 	UpdatedAt time.Time  `bson:"updatedAt"`
 	Events    []eventDoc `bson:"events,omitempty"`
 	Ops       []string   `bson:"ops"`
+	Changes   int64      `bson:"changes,omitempty"`
 }
 
 func toPoint(lon, lat float64) pointDoc {
@@ -112,7 +114,7 @@ func featureToDoc(f *cunjie.Feature) featureDoc {
 		Flags: flagsDoc{LowAccuracy: f.Flags.LowAccuracy, OutsideVillage: f.Flags.OutsideVillage,
 			PossibleDuplicate: f.Flags.PossibleDuplicate, PhotosPending: f.Flags.PhotosPending},
 		Version: f.Version, Seq: f.Seq, Deleted: f.Deleted, CreatedBy: f.CreatedBy, CreatedAt: f.CreatedAt,
-		UpdatedBy: f.UpdatedBy, UpdatedAt: f.UpdatedAt, Ops: f.Ops}
+		UpdatedBy: f.UpdatedBy, UpdatedAt: f.UpdatedAt, Ops: f.Ops, Changes: f.Changes}
 	if d.Photos == nil {
 		d.Photos = []string{}
 	}
@@ -131,7 +133,7 @@ func (d *featureDoc) toDomain() *cunjie.Feature {
 		Photos: d.Photos, Version: d.Version, Seq: d.Seq, Deleted: d.Deleted,
 		Flags: cunjie.Flags{LowAccuracy: d.Flags.LowAccuracy, OutsideVillage: d.Flags.OutsideVillage,
 			PossibleDuplicate: d.Flags.PossibleDuplicate, PhotosPending: d.Flags.PhotosPending},
-		CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt.UTC(), UpdatedBy: d.UpdatedBy, UpdatedAt: d.UpdatedAt.UTC(), Ops: d.Ops}
+		CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt.UTC(), UpdatedBy: d.UpdatedBy, UpdatedAt: d.UpdatedAt.UTC(), Ops: d.Ops, Changes: d.Changes}
 	if len(d.Location.Coordinates) == 2 {
 		f.Location = cunjie.Location{Lon: d.Location.Coordinates[0], Lat: d.Location.Coordinates[1], Accuracy: d.Accuracy}
 	}
@@ -395,8 +397,21 @@ type changeDoc struct {
 	To    any    `bson:"to"`
 }
 
-// AppendHistory adds events and audit entries to a feature's history.
-func (s *Store) AppendHistory(ctx context.Context, featureID string, events []cunjie.Event, audit []cunjie.AuditEntry) error {
+// A feature's history is kept in parts of historyPart changes each, part
+// n as "<feature>/<n>": appending rewrites one small part instead of the
+// whole history, which grows for as long as the feature is in use (a bin
+// emptied daily has hundreds of entries a year). The part is told by
+// Feature.Changes before the change. Histories written before parts came
+// are one document, "<feature>", read first.
+const historyPart = 16
+
+func historyPartID(featureID string, n int64) string {
+	return fmt.Sprintf("%s/%d", featureID, n)
+}
+
+// AppendHistory adds the events and audit entries of a feature's change
+// number change (counted from 0) to its history.
+func (s *Store) AppendHistory(ctx context.Context, featureID string, change int64, events []cunjie.Event, audit []cunjie.AuditEntry) error {
 	push := bson.M{}
 	if len(events) > 0 {
 		ed := make([]eventDoc, len(events))
@@ -418,30 +433,43 @@ func (s *Store) AppendHistory(ctx context.Context, featureID string, events []cu
 	if len(push) == 0 {
 		return nil
 	}
-	_, err := s.db.Collection(colHistories).UpdateOne(ctx, bson.M{"_id": featureID}, bson.M{"$push": push},
-		options.UpdateOne().SetUpsert(true))
+	_, err := s.db.Collection(colHistories).UpdateOne(ctx, bson.M{"_id": historyPartID(featureID, change/historyPart)},
+		bson.M{"$push": push}, options.UpdateOne().SetUpsert(true))
 	return err
 }
 
-// History returns a feature's full event history and audit trail, oldest first.
-func (s *Store) History(ctx context.Context, featureID string) ([]cunjie.Event, []cunjie.AuditEntry, error) {
-	var d historyDoc
-	err := s.db.Collection(colHistories).FindOne(ctx, bson.M{"_id": featureID}).Decode(&d)
-	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, nil, err
+// History returns the full event history and audit trail of a feature
+// with the given number of changes, oldest first.
+func (s *Store) History(ctx context.Context, featureID string, changes int64) ([]cunjie.Event, []cunjie.AuditEntry, error) {
+	ids := []string{featureID}
+	for n := int64(0); n*historyPart < changes; n++ {
+		ids = append(ids, historyPartID(featureID, n))
 	}
-	events := make([]cunjie.Event, len(d.Events))
-	for i := range d.Events {
-		events[i] = d.Events[i].toDomain(featureID)
-	}
-	audit := make([]cunjie.AuditEntry, len(d.Audit))
-	for i, a := range d.Audit {
-		audit[i] = cunjie.AuditEntry{Op: a.Op, Action: a.Action, By: a.By, At: a.At.UTC(), Version: a.Version}
-		if len(a.Changes) > 0 {
-			audit[i].Changes = map[string]cunjie.Change{}
-			for _, c := range a.Changes {
-				audit[i].Changes[c.Field] = cunjie.Change{From: c.From, To: c.To}
+	events := []cunjie.Event{}
+	audit := []cunjie.AuditEntry{}
+	for _, id := range ids {
+		// One read by _id each: a filter on several would read the whole
+		// collection on the embedded backend.
+		var d historyDoc
+		err := s.db.Collection(colHistories).FindOne(ctx, bson.M{"_id": id}).Decode(&d)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		for i := range d.Events {
+			events = append(events, d.Events[i].toDomain(featureID))
+		}
+		for _, a := range d.Audit {
+			e := cunjie.AuditEntry{Op: a.Op, Action: a.Action, By: a.By, At: a.At.UTC(), Version: a.Version}
+			if len(a.Changes) > 0 {
+				e.Changes = map[string]cunjie.Change{}
+				for _, c := range a.Changes {
+					e.Changes[c.Field] = cunjie.Change{From: c.From, To: c.To}
+				}
 			}
+			audit = append(audit, e)
 		}
 	}
 	return events, audit, nil

@@ -72,6 +72,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Monitor != nil {
 		opts.SetMonitor(cfg.Monitor)
 	}
+	if s.embedded {
+		// A few commands at a time. Each driver connection in use becomes
+		// a SQLite connection with its own page cache and schema copy,
+		// and SQLite takes one writer at a time anyway: with the default
+		// 100, a burst of load left the server's memory a third higher
+		// for good, and writers that find SQLite busy sleep and retry.
+		opts.SetMaxPoolSize(8)
+	}
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		s.stopEmbedded()

@@ -292,6 +292,22 @@ func TestEvents(t *testing.T) {
 			t.Errorf("event id of another op (%s): %d %s", name, r.Status, r.Body)
 		}
 	}
+
+	// The history is kept in parts of a few changes: a long one reads
+	// back whole and in order, events and audit entries alike.
+	before := len(tw.insp.must(200, "GET", "/api/v1/features/"+id+"/events", nil).Map()["events"].([]any))
+	for i := range 40 {
+		tw.clean.must(201, "POST", "/api/v1/features/"+id+"/events", map[string]any{"opId": newID("op"), "id": fmt.Sprintf("long-%02d", i),
+			"type": "emptied", "at": fmt.Sprintf("2026-11-22T08:%02d:00Z", i)})
+	}
+	evs = tw.insp.must(200, "GET", "/api/v1/features/"+id+"/events", nil).Map()["events"].([]any)
+	if len(evs) != before+40 || evs[len(evs)-1].(map[string]any)["id"] != "long-39" || evs[before].(map[string]any)["id"] != "long-00" {
+		t.Errorf("long history: %d events (want %d)", len(evs), before+40)
+	}
+	entries := tw.admin.must(200, "GET", "/api/v1/audit?feature="+id, nil).Map()["entries"].([]any)
+	if len(entries) != 1+before+40 {
+		t.Errorf("audit trail: %d entries, want the create and %d events", len(entries), before+40)
+	}
 }
 
 func TestDeleteIsSoft(t *testing.T) {
