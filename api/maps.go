@@ -143,11 +143,7 @@ func (s *Server) villageFeatureCollection(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	fc := newCollection(len(fs))
-	for _, f := range fs {
-		fc.Features = append(fc.Features, toGeoFeature(f))
-	}
-	return c.JSON(fc)
+	return sendCollection(c, fs)
 }
 
 // Viewport limits: at most this many points, else clusters.
@@ -232,11 +228,7 @@ func (s *Server) viewport(c *fiber.Ctx) error {
 		vi.RUnlock()
 	}
 	if total <= limit {
-		fc := newCollection(len(points))
-		for _, f := range points {
-			fc.Features = append(fc.Features, toGeoFeature(f))
-		}
-		return c.JSON(fc)
+		return sendCollection(c, points)
 	}
 	return c.JSON(g.collection(total))
 }

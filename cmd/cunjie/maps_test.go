@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb"
 
@@ -241,5 +242,83 @@ func TestCoverageMatchesBruteForce(t *testing.T) {
 	hh := wantKinds["household_toilet"] + wantKinds["housing_reform"]
 	if want := math.Round(float64(wantKinds["bin"])*1000/float64(hh)) / 10; st.BinsPer100Households != want {
 		t.Errorf("bins per 100 households %v, want %v", st.BinsPer100Households, want)
+	}
+}
+
+// TestVillageMapShowsEveryWrite: after every kind of write the village map
+// (and the viewport) show the feature as it now is: an update (a new
+// version), an event that keeps the version, the photo arriving (the
+// server's own change to the flags) and a delete. The map is written by
+// its own encoder (api/geojson.go); should each feature's GeoJSON ever be
+// cached, this is the test a stale one fails.
+func TestVillageMapShowsEveryWrite(t *testing.T) {
+	tw := newTown(t)
+	seedFeatures(t, tw, 30)
+	path := "/api/v1/villages/" + tw.v1 + "/features"
+	id := newID("b")
+	loc := tw.pointIn(t, tw.v1)
+	tw.clean.must(201, "PUT", "/api/v1/features/"+id, map[string]any{"opId": newID("op"), "kind": "bin",
+		"location": loc, "photos": []string{"ph-map"}})
+	onMap := func(what string) map[string]any {
+		t.Helper()
+		var fc mapCollection
+		tw.insp.must(200, "GET", path, nil).JSON(&fc)
+		for _, f := range fc.Features {
+			if f.ID == id {
+				return f.Props
+			}
+		}
+		t.Fatalf("%s: %s not on the map", what, id)
+		return nil
+	}
+	// Twice, as a cache would answer the second time.
+	for range 2 {
+		if p := onMap("created"); p["version"] != 1.0 || p["status"] != "ok" || p["flags"].(map[string]any)["photosPending"] == nil {
+			t.Fatalf("created: %v", p)
+		}
+	}
+
+	tw.insp.must(200, "PUT", "/api/v1/features/"+id, map[string]any{"opId": newID("op"), "kind": "bin", "location": loc,
+		"baseVersion": 1, "attrs": map[string]any{"status": "damaged"}, "photos": []string{"ph-map"}})
+	if p := onMap("updated"); p["version"] != 2.0 || p["status"] != "damaged" {
+		t.Fatalf("updated: %v", p)
+	}
+
+	ev := map[string]any{"opId": newID("op"), "id": newID("ev"), "type": "inspected", "at": "2026-11-20T08:00:00Z", "note": "看过"}
+	tw.insp.must(201, "POST", "/api/v1/features/"+id+"/events", ev)
+	if p := onMap("event"); p["version"] != 2.0 || len(p["events"].([]any)) != 1 {
+		t.Fatalf("after an event that keeps the version: %v", p)
+	}
+
+	if r := tw.clean.do("PUT", "/api/v1/photos/ph-map", testPNG(t, 64, 48, 3), "Content-Type", "image/png"); r.Status != 201 {
+		t.Fatalf("upload: %d %s", r.Status, r.Body)
+	}
+	waitFor(t, 5*time.Second, "photosPending cleared on the map", func() bool {
+		_, pending := onMap("photo")["flags"].(map[string]any)["photosPending"]
+		return !pending
+	})
+
+	// The town viewport is written the same way.
+	v, _ := tw.m.Server.Villages().Get(tw.v1)
+	b := v.Shape.Bound()
+	var vp mapCollection
+	tw.insp.must(200, "GET", fmt.Sprintf("/api/v1/features?bbox=%f,%f,%f,%f", b.Min[0]-0.001, b.Min[1]-0.001, b.Max[0]+0.001, b.Max[1]+0.001), nil).JSON(&vp)
+	found := false
+	for _, f := range vp.Features {
+		if f.ID == id {
+			found = f.Props["version"] == 2.0 && len(f.Props["events"].([]any)) == 1
+		}
+	}
+	if !found {
+		t.Errorf("viewport does not show %s as it now is", id)
+	}
+
+	tw.insp.must(200, "DELETE", "/api/v1/features/"+id+"?opId="+newID("del"), nil)
+	var fc mapCollection
+	tw.insp.must(200, "GET", path, nil).JSON(&fc)
+	for _, f := range fc.Features {
+		if f.ID == id {
+			t.Fatalf("deleted feature still on the map: %v", f.Props)
+		}
 	}
 }
