@@ -4,6 +4,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -54,6 +55,9 @@ type Options struct {
 	Now func() time.Time
 	// IndexVillages bounds how many villages' features are held in memory.
 	IndexVillages int
+	// SnapshotEvery is how often one changed village is saved as a
+	// snapshot; 0 means DefaultSnapshotEvery.
+	SnapshotEvery time.Duration
 }
 
 // Server holds what the handlers share.
@@ -124,7 +128,7 @@ func (s *Server) Close() {
 	s.stopWarm()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	s.saveSnapshots(ctx)
+	s.saveSnapshots(ctx, 0)
 }
 
 // New builds the Fiber app with every route, and loads the village shapes.
@@ -136,7 +140,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		o.Now = time.Now
 	}
 	s := &Server{store: o.Store, log: o.Logger, now: o.Now, version: o.Version, logins: newLoginLimiter(), sessions: newSessionCache(),
-		snaps: snapshots{rev: map[string]int64{}}, tiles: o.Tiles, csp: contentSecurityPolicy(o.Tiles.TileURL)}
+		snaps: snapshots{rev: map[string]int64{}, at: map[string]time.Time{}, every: cmp.Or(o.SnapshotEvery, DefaultSnapshotEvery)}, tiles: o.Tiles, csp: contentSecurityPolicy(o.Tiles.TileURL)}
 	if err := s.reloadVillages(ctx); err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -9,16 +10,22 @@ import (
 	"github.com/cunjie/cunjie/geo"
 )
 
-// snapshotEvery is how often changed villages are written as snapshots:
-// often enough that a restart after a day's work (or a kill -9) finds
-// nearly every village current; a 2,000-feature village takes ~70 ms.
-const snapshotEvery = 10 * time.Second
+// DefaultSnapshotEvery is how often one changed village is written as a
+// snapshot. One at a time, the oldest first: writing every changed
+// village at once (a 2,000-feature village takes ~70 ms, and the store
+// is busy meanwhile) made the soak's latency jump every few seconds and
+// cost a third of the server's CPU. A restart after a clean stop finds
+// every village current (Close writes them all); after a crash, villages
+// written since their snapshot load from their features.
+const DefaultSnapshotEvery = 10 * time.Second
 
-// snapshots remembers the rev of each village's last snapshot, so only
-// changed villages are written again.
+// snapshots remembers the rev and the time of each village's last
+// snapshot, so only changed villages are written again, oldest first.
 type snapshots struct {
-	mu  sync.Mutex
-	rev map[string]int64
+	mu    sync.Mutex
+	rev   map[string]int64
+	at    map[string]time.Time
+	every time.Duration
 }
 
 func (sn *snapshots) saved(village string) (int64, bool) {
@@ -28,9 +35,16 @@ func (sn *snapshots) saved(village string) (int64, bool) {
 	return r, ok
 }
 
+func (sn *snapshots) savedAt(village string) time.Time {
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	return sn.at[village]
+}
+
 func (sn *snapshots) set(village string, rev int64) {
 	sn.mu.Lock()
 	sn.rev[village] = rev
+	sn.at[village] = time.Now()
 	sn.mu.Unlock()
 }
 
@@ -68,11 +82,15 @@ func (s *Server) loadVillageIndex(ctx context.Context, village string) ([]geo.It
 	return items, rev, nil
 }
 
-// saveSnapshots writes the villages in memory whose index moved on since
-// their last snapshot.
-func (s *Server) saveSnapshots(ctx context.Context) {
-	for _, code := range s.index.Loaded() {
-		if ctx.Err() != nil {
+// saveSnapshots writes up to limit (0: all) of the villages in memory
+// whose index moved on since their last snapshot, the oldest snapshot
+// first.
+func (s *Server) saveSnapshots(ctx context.Context, limit int) {
+	codes := s.index.Loaded()
+	slices.SortStableFunc(codes, func(a, b string) int { return s.snaps.savedAt(a).Compare(s.snaps.savedAt(b)) })
+	written := 0
+	for _, code := range codes {
+		if ctx.Err() != nil || limit > 0 && written >= limit {
 			return
 		}
 		vi, err := s.index.Village(ctx, code)
@@ -102,18 +120,19 @@ func (s *Server) saveSnapshots(ctx context.Context) {
 			continue
 		}
 		s.snaps.set(code, rev)
+		written++
 	}
 }
 
 func (s *Server) snapshotLoop(ctx context.Context) {
-	t := time.NewTicker(snapshotEvery)
+	t := time.NewTicker(s.snaps.every)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			s.saveSnapshots(ctx)
+			s.saveSnapshots(ctx, 1)
 		}
 	}
 }

@@ -72,7 +72,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Server, err = api.New(ctx, api.Options{
 		Store: st, Logger: m.log, Version: version,
-		Static: pwa.Files(), IndexVillages: m.Config.IndexVillages, Metrics: m.metrics, TrustedProxies: m.Config.TrustedProxies,
+		Static: pwa.Files(), IndexVillages: m.Config.IndexVillages, SnapshotEvery: m.Config.SnapshotEvery, Metrics: m.metrics, TrustedProxies: m.Config.TrustedProxies,
 		Tiles: api.TileConfig{TileURL: m.Config.TileURL, TileGCJ02: m.Config.TileGCJ02,
 			TileAttribution: m.Config.TileAttribution, TileSubdomains: m.Config.TileSubdomains},
 	})

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is everything the program reads from flags and the environment.
@@ -23,6 +24,7 @@ type Config struct {
 	LogLevel        string
 	Demo            bool
 	IndexVillages   int
+	SnapshotEvery   time.Duration
 	TileURL         string
 	TileGCJ02       bool
 	TileAttribution string
@@ -53,6 +55,7 @@ var configVars = []configVar{
 	{"trusted-proxies", "CUNJIE_TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed", false},
 	{"metrics-addr", "CUNJIE_METRICS_ADDR", "", "serve /metrics and /debug/pprof/ without a token on this (private) address; else only admins read /metrics", false},
 	{"index-villages", "CUNJIE_INDEX_VILLAGES", "64", "villages whose features are kept in memory (LRU)", false},
+	{"snapshot-every", "CUNJIE_SNAPSHOT_EVERY", "10s", "how often the changed village with the oldest snapshot has its features saved as one, for quick starts", false},
 	{"tile-url", "CUNJIE_TILE_URL", "", "map tile URL template with {s} {x} {y} {z}; empty shows no tiles", false},
 	{"tile-gcj02", "CUNJIE_TILE_GCJ02", "", "true when the tiles are in GCJ-02 (AMap/Gaode)", false},
 	{"tile-attribution", "CUNJIE_TILE_ATTRIBUTION", "", "attribution shown on the map", false},
@@ -107,10 +110,14 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	if err != nil || idx < 1 || idx > 100000 {
 		return Config{}, fmt.Errorf("--index-villages / CUNJIE_INDEX_VILLAGES: %q is not a number from 1 to 100000", *vals["index-villages"])
 	}
+	snap, err := time.ParseDuration(*vals["snapshot-every"])
+	if err != nil || snap < 100*time.Millisecond || snap > time.Hour {
+		return Config{}, fmt.Errorf("--snapshot-every / CUNJIE_SNAPSHOT_EVERY: %q is not a duration from 100ms to 1h (e.g. 10s)", *vals["snapshot-every"])
+	}
 	c := Config{
 		Addr: *vals["addr"], DataDir: *vals["data-dir"], MongoURI: *vals["mongodb-uri"], DB: *vals["db"],
 		AdminPassword: *vals["admin-password"], LogFormat: *vals["log-format"], LogLevel: *vals["log-level"], Demo: demo,
-		IndexVillages: idx, TileURL: *vals["tile-url"], TileGCJ02: gcj, TileAttribution: *vals["tile-attribution"],
+		IndexVillages: idx, SnapshotEvery: snap, TileURL: *vals["tile-url"], TileGCJ02: gcj, TileAttribution: *vals["tile-attribution"],
 		TileSubdomains: *vals["tile-subdomains"], MetricsAddr: *vals["metrics-addr"],
 		TLSCert: *vals["tls-cert"], TLSKey: *vals["tls-key"],
 	}

@@ -108,6 +108,8 @@ func TestConfigValidation(t *testing.T) {
 		{nil, map[string]string{"CUNJIE_ADMIN_PASSWORD": "short"}, "CUNJIE_ADMIN_PASSWORD"},
 		{[]string{"--log-format", "xml"}, nil, "log-format"},
 		{[]string{"--data-dir", ""}, nil, "data-dir"},
+		{[]string{"--snapshot-every", "10"}, nil, "snapshot-every"},
+		{nil, map[string]string{"CUNJIE_SNAPSHOT_EVERY": "1ms"}, "CUNJIE_SNAPSHOT_EVERY"},
 	}
 	for _, tc := range cases {
 		env := func(k string) string { return tc.env[k] }
