@@ -13,7 +13,7 @@ import (
 // closes it when the test ends. The directory is short (os.MkdirTemp, not
 // t.TempDir) because the Unix socket path inside it must stay under 100
 // characters.
-func MustOpenStore(t *testing.T) *store.Store {
+func MustOpenStore(t testing.TB) *store.Store {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "cjs")
 	if err != nil {

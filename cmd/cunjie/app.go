@@ -157,6 +157,10 @@ func (m *Main) Close() error {
 		m.Server.Close()
 		m.Server = nil
 	}
+	// The metrics' collectors read the server's index: dropped too, so a
+	// closed Main holds none of the features (a test process that ran a
+	// server keeps the Main until it ends).
+	m.metrics = nil
 	if m.Store != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()

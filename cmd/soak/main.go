@@ -55,11 +55,12 @@ const (
 func main() {
 	bin := flag.String("bin", "bin/cunjie", "the server binary (`make build`)")
 	duration := flag.Duration("duration", 5*time.Minute, "how long the load runs")
-	// 200 phones each syncing a batch every ~5 s is 40 batches/s (about
-	// 400 ops/s): every phone of a large town draining its outbox at
-	// once, say when the network comes back, and held for minutes. A
-	// normal day is far quieter, so the soak measures a margin.
-	rate := flag.Int("rate", 40, "sync batches per second, across all phones")
+	// 200 phones each syncing a batch of 1-10 ops every 10 s is 20
+	// batches/s, about 110 ops/s or 400,000 an hour: every phone of a
+	// large town draining its outbox at once (say when the network comes
+	// back) and held for minutes. A township's normal day is a few tens
+	// of thousands of ops, so the soak measures a wide margin.
+	rate := flag.Int("rate", 20, "sync batches per second, across all phones")
 	// A handful of office screens refreshing maps and coverage.
 	readRate := flag.Int("read-rate", 5, "map and coverage reads per second")
 	phones := flag.Int("phones", 200, "simulated phones (cleaner accounts)")
@@ -250,6 +251,31 @@ func (s *server) stop() {
 }
 
 // rss is the server's resident memory in bytes, from /proc.
+// liveHeap asks the server to collect garbage (through the profile
+// endpoint on its metrics address) and reads the Go heap in use from its
+// metrics; 0 when either fails.
+func (s *server) liveHeap() int64 {
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: noProxy}}
+	for _, path := range []string{"/debug/pprof/heap?gc=1", "/metrics"} {
+		resp, err := c.Get(s.metrics + path)
+		if err != nil {
+			return 0
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			return 0
+		}
+		for _, line := range strings.Split(string(body), "\n") {
+			if v, ok := strings.CutPrefix(line, "go_memstats_heap_alloc_bytes "); ok {
+				f, _ := strconv.ParseFloat(v, 64)
+				return int64(f)
+			}
+		}
+	}
+	return 0
+}
+
 func (s *server) rss() (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
 	if err != nil {
@@ -532,6 +558,9 @@ type result struct {
 	// Features stored when memory was read: the server keeps every
 	// village's features in memory, so RSS grows with them by design.
 	featWarm, featEnd int
+	// The server's Go heap in use just after a collection: what it holds
+	// live, without the garbage and free pages RSS also counts.
+	liveWarm, liveEnd int64
 	serverCPU         time.Duration
 	soakCPU           time.Duration
 	elapsed           time.Duration
@@ -592,7 +621,9 @@ func attack(ctx context.Context, cfg config, srv *server, adminToken string, ps 
 		case <-warmUp:
 			res.rssWarm, _ = srv.rss()
 			res.featWarm = t.features + sc.counts().stored
-			fmt.Printf("  after warm-up (%v): server RSS %s, %d features stored\n", warm, mb(res.rssWarm), res.featWarm)
+			res.liveWarm = srv.liveHeap()
+			fmt.Printf("  after warm-up (%v): server RSS %s, Go heap live %s, %d features stored\n",
+				warm, mb(res.rssWarm), mb(res.liveWarm), res.featWarm)
 		case now := <-tick.C:
 			if exited == nil {
 				continue // the server is gone: nothing to read in /proc
@@ -620,6 +651,7 @@ func attack(ctx context.Context, cfg config, srv *server, adminToken string, ps 
 	res.elapsed = time.Since(start)
 	res.rssEnd, _ = srv.rss()
 	res.featEnd = t.features + sc.counts().stored
+	res.liveEnd = srv.liveHeap()
 	if cpu := srv.cpu(); cpu > 0 { // 0: the server is gone
 		res.serverCPU = cpu - cpu0
 	}
@@ -661,6 +693,9 @@ func (r *result) report() int {
 		t.ops, t.batches, t.replays, t.creates, t.events, t.applied, t.duplicate, t.wrong)
 	ratio := float64(r.rssEnd) / float64(max(r.rssWarm, 1))
 	fmt.Printf("memory (server VmRSS): after warm-up %s, at the end %s, ratio %.3f\n", mb(r.rssWarm), mb(r.rssEnd), ratio)
+	if r.liveWarm > 0 && r.liveEnd > 0 {
+		fmt.Printf("       Go heap live after a collection: %s after warm-up, %s at the end\n", mb(r.liveWarm), mb(r.liveEnd))
+	}
 	// Only telling when the server kept up: else queued requests fill it.
 	if added := r.featEnd - r.featWarm; added > 0 && r.rssEnd > 0 && r.syncs.errs+r.reads.errs == 0 {
 		fmt.Printf("       features stored: %d after warm-up, %d at the end: %.0f bytes of RSS per feature added\n",
