@@ -64,6 +64,9 @@ func main() {
 	// A handful of office screens refreshing maps and coverage.
 	readRate := flag.Int("read-rate", 5, "map and coverage reads per second")
 	phones := flag.Int("phones", 200, "simulated phones (cleaner accounts)")
+	// 0 keeps the number of features fixed, so that memory growth is the
+	// server's and not the data's.
+	createShare := flag.Float64("create-share", defaultCreateShare, "share of ops that create a new feature (the rest are events)")
 	// With a full log, `kill -QUIT <server pid>` during a run leaves the
 	// server's goroutine stacks in it: where requests wait.
 	serverLog := flag.String("server-log", "", "also write the server's whole log (stderr) to this file")
@@ -71,15 +74,15 @@ func main() {
 	// (/dev/shm) tells the disk's share of the latency from the rest.
 	dataParent := flag.String("data-parent", "/tmp", "where the fresh data dir is made")
 	flag.Parse()
-	if *rate < 1 || *readRate < 1 || *phones < 1 || *duration < time.Second {
-		fmt.Fprintln(os.Stderr, "soak: -rate, -read-rate and -phones must be positive, -duration at least 1s")
+	if *rate < 1 || *readRate < 1 || *phones < 1 || *duration < time.Second || *createShare < 0 || *createShare > 1 {
+		fmt.Fprintln(os.Stderr, "soak: -rate, -read-rate and -phones must be positive, -duration at least 1s, -create-share from 0 to 1")
 		os.Exit(2)
 	}
 	// Ctrl-C ends the load early; the server is still stopped and its
 	// data dir removed.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, config{bin: *bin, duration: *duration, rate: *rate, readRate: *readRate,
-		phones: *phones, serverLog: *serverLog, dataParent: *dataParent})
+		phones: *phones, createShare: *createShare, serverLog: *serverLog, dataParent: *dataParent})
 	stop()
 	os.Exit(code)
 }
@@ -89,6 +92,7 @@ type config struct {
 	duration       time.Duration
 	rate, readRate int
 	phones         int
+	createShare    float64
 	serverLog      string
 	dataParent     string
 }
@@ -568,7 +572,7 @@ type result struct {
 }
 
 func attack(ctx context.Context, cfg config, srv *server, adminToken string, ps []*phone, t *town) *result {
-	sc := newScenario(srv.base, ps, uint64(time.Now().UnixNano()))
+	sc := newScenario(srv.base, cfg.createShare, ps, uint64(time.Now().UnixNano()))
 	// vegeta adds a worker whenever all are busy at a tick, so requests
 	// keep starting on time; the cap is what a server answering nothing
 	// for the whole timeout needs, so it never holds the rate back.

@@ -49,16 +49,15 @@ type batch struct {
 	answered bool         // the first answer has come back
 }
 
-// About one op in twenty creates a new feature; the rest are events on
-// existing ones, the daily work once a village is surveyed (and a data
-// size that stays nearly steady, so that memory growth means a leak). One
-// batch in twenty is a replay of an already answered one (its answer was
-// lost).
+// By default about one op in twenty creates a new feature (-create-share);
+// the rest are events on existing ones, the daily work once a village is
+// surveyed. One batch in twenty is a replay of an already answered one
+// (its answer was lost).
 const (
-	createShare = 0.05
-	replayShare = 0.05
-	maxBatchOps = 10
-	keepRecent  = 8 // answered batches a phone keeps for replays
+	defaultCreateShare = 0.05
+	replayShare        = 0.05
+	maxBatchOps        = 10
+	keepRecent         = 8 // answered batches a phone keeps for replays
 )
 
 // kindMix is what cleaners log, weighted: mostly bins and the household
@@ -100,7 +99,8 @@ func eventTypeOf(kind string) string {
 // another goroutine, so one mutex guards it all; building a batch takes
 // microseconds next to the request.
 type scenario struct {
-	base string // http://127.0.0.1:port
+	base        string  // http://127.0.0.1:port
+	createShare float64 // of new ops, the share that create a feature
 
 	mu      sync.Mutex
 	rng     *rand.Rand
@@ -118,8 +118,8 @@ type tally struct {
 	stored                    int // new features answered applied
 }
 
-func newScenario(base string, phones []*phone, seed uint64) *scenario {
-	return &scenario{base: base, phones: phones, rng: rand.New(rand.NewPCG(seed, 7)), batches: map[string]*batch{}}
+func newScenario(base string, createShare float64, phones []*phone, seed uint64) *scenario {
+	return &scenario{base: base, createShare: createShare, phones: phones, rng: rand.New(rand.NewPCG(seed, 7)), batches: map[string]*batch{}}
 }
 
 // targeter hands vegeta the next phone's batch: phones take turns, so at
@@ -148,7 +148,7 @@ func (s *scenario) targeter() vegeta.Targeter {
 }
 
 // newBatch makes 1–10 ops of p's village: events on its features, and
-// about one op in twenty a new feature.
+// new features (createShare of the ops).
 func (s *scenario) newBatch(p *phone) *batch {
 	n := 1 + s.rng.IntN(maxBatchOps)
 	b := &batch{phone: p, ops: n}
@@ -160,7 +160,7 @@ func (s *scenario) newBatch(p *phone) *batch {
 		if b.firstOp == "" {
 			b.firstOp = opID
 		}
-		if len(p.mine) > 0 && s.rng.Float64() >= createShare {
+		if len(p.mine) > 0 && s.rng.Float64() >= s.createShare {
 			f := p.mine[s.rng.IntN(len(p.mine))]
 			ev := map[string]any{"opId": opID, "id": "ev-" + opID, "type": eventTypeOf(f.kind), "at": now}
 			ops = append(ops, map[string]any{"type": "addEvent", "id": f.id, "opId": opID, "event": ev})
