@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,11 +16,7 @@ import (
 // lookups by _id: new collections get it at the next sweep, and FerretDB's
 // own queries use it, as SQLite's plan for a find by _id shows.
 func TestIDLookupsUseAnIndex(t *testing.T) {
-	dir, err := os.MkdirTemp("", "cjs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := storeDir(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	open := func() *store.Store {

@@ -15,11 +15,7 @@ import (
 // characters.
 func MustOpenStore(t testing.TB) *store.Store {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "cjs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := storeDir(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s, err := store.Open(ctx, store.Config{DataDir: dir})
@@ -29,4 +25,15 @@ func MustOpenStore(t testing.TB) *store.Store {
 	// Registered after RemoveAll, so it runs first: close, then delete.
 	t.Cleanup(func() { s.Close(context.Background()) })
 	return s
+}
+
+// storeDir is a fresh, short data directory, removed when the test ends.
+func storeDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "cjs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }

@@ -75,9 +75,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if s.embedded {
 		// A few commands at a time. Each driver connection in use becomes
 		// a SQLite connection with its own page cache and schema copy,
-		// and SQLite takes one writer at a time anyway: with the default
-		// 100, a burst of load left the server's memory a third higher
-		// for good, and writers that find SQLite busy sleep and retry.
+		// and SQLite takes one writer at a time anyway: more connections
+		// add memory, and writers that find SQLite busy sleep and retry.
 		opts.SetMaxPoolSize(8)
 	}
 	client, err := mongo.Connect(opts)
