@@ -82,13 +82,7 @@ func withCurrent(err error, current any) error {
 func (s *Server) nowMs() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
 
 // keepOps appends op to a write's recent op ids.
-func keepOps(ops []string, op string) []string {
-	ops = append(slices.Clone(ops), op)
-	if len(ops) > cunjie.RecentOps {
-		ops = ops[len(ops)-cunjie.RecentOps:]
-	}
-	return ops
-}
+func keepOps(ops []string, op string) []string { return keepLast(ops, op, cunjie.RecentOps) }
 
 // ---- Templates
 

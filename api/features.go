@@ -132,13 +132,22 @@ func (s *Server) addEvent(ctx context.Context, u *cunjie.User, featureID string,
 					next.Version = cur.Version + 1
 				}
 			}
-			next.Events = append(next.Events, ev)
-			sort.SliceStable(next.Events, func(i, j int) bool { return next.Events[i].At.Before(next.Events[j].At) })
-			if len(next.Events) > cunjie.LatestEvents {
-				next.Events = next.Events[len(next.Events)-cunjie.LatestEvents:]
-			}
+			ev.Feature = cur.ID // the same text: share it, not the request's copy
+			next.Events = latestEvents(cur.Events, ev)
 			return nil
 		}})
+}
+
+// latestEvents returns a feature's inline events with ev added, in time
+// order, the latest cunjie.LatestEvents of them, in a new slice of exactly
+// that length (see keepLast).
+func latestEvents(events []cunjie.Event, ev cunjie.Event) []cunjie.Event {
+	all := append(append(make([]cunjie.Event, 0, len(events)+1), events...), ev)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].At.Before(all[j].At) })
+	if len(all) <= cunjie.LatestEvents {
+		return all
+	}
+	return slices.Clone(all[len(all)-cunjie.LatestEvents:])
 }
 
 // eventExists says whether feature f has an event with the id of ev. The

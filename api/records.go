@@ -159,7 +159,7 @@ func (s *Server) putFeatures(ctx context.Context, u *cunjie.User, ids []string, 
 		now := s.now().UTC().Truncate(time.Millisecond)
 		f := &cunjie.Feature{ID: ids[i], Village: village, Kind: w.Kind, Location: *w.Location, Attrs: attrs,
 			Photos: nonNil(w.Photos), Version: 1, CreatedBy: u.Username, CreatedAt: now, UpdatedBy: u.Username,
-			UpdatedAt: now, Events: []cunjie.Event{}, Ops: []string{w.OpID}}
+			UpdatedAt: now, Events: []cunjie.Event{}, Ops: []cunjie.OpHash{cunjie.HashOp(w.OpID)}}
 		f.Flags.OutsideVillage = outside
 		f.Flags.LowAccuracy = w.Location.Accuracy > cunjie.LowAccuracyM
 		run = append(run, featureCreate{index: i, op: w.OpID, f: f})
@@ -417,7 +417,8 @@ func (s *Server) changeFeature(ctx context.Context, u *cunjie.User, id string, c
 		return rejected(cunjie.Errorf(cunjie.ENOTFOUND, "feature %s not found", id))
 	}
 	cur := it.Value.(*cunjie.Feature)
-	if slices.Contains(cur.Ops, ch.op) {
+	op := cunjie.HashOp(ch.op)
+	if slices.Contains(cur.Ops, op) {
 		return Outcome{Result: resultDuplicate, Feature: cur}
 	}
 	next := cloneFeature(cur)
@@ -426,11 +427,8 @@ func (s *Server) changeFeature(ctx context.Context, u *cunjie.User, id string, c
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	next.UpdatedBy, next.UpdatedAt = u.Username, now
-	next.Ops = append(next.Ops, ch.op)
+	next.Ops = keepLast(cur.Ops, op, cunjie.RecentOps)
 	next.Changes = cur.Changes + 1
-	if len(next.Ops) > cunjie.RecentOps {
-		next.Ops = next.Ops[len(next.Ops)-cunjie.RecentOps:]
-	}
 	s.markPendingPhotos(ctx, []*cunjie.Feature{next})
 	seq, err := s.reserveSeqs(ctx, vi, ref.Village, 1)
 	if err != nil {

@@ -59,19 +59,20 @@ func fillForBackup(t *testing.T, s *store.Store) {
 		if i%3 == 0 {
 			village = "360803101202"
 		}
+		op := fmt.Sprintf("op-%d", i)
 		f := &cunjie.Feature{ID: fmt.Sprintf("f-%03d", i), Village: village, Kind: cunjie.KindBin,
 			Location: cunjie.Location{Lon: 114.9 + float64(i)*1e-4, Lat: 27.1, Accuracy: 3.5},
 			Attrs:    map[string]any{"capacity_l": int64(240), "status": "ok", "note": "路口东侧"},
 			Photos:   []string{}, Version: 1, Seq: int64(i + 1), CreatedBy: "admin", CreatedAt: now,
-			UpdatedBy: "admin", UpdatedAt: now, Ops: []string{fmt.Sprintf("op-%d", i)},
+			UpdatedBy: "admin", UpdatedAt: now, Ops: []cunjie.OpHash{cunjie.HashOp(op)},
 			Events: []cunjie.Event{{ID: fmt.Sprintf("e-%d", i), Type: "inspect", At: now, Status: "ok", By: "admin",
 				Stored: now, Photos: []string{"p-1"}, Location: &cunjie.Location{Lon: 114.9, Lat: 27.1, Accuracy: 5}}}}
 		fs = append(fs, f)
-		_, err := s.ClaimFeatureIDs(ctx, []string{f.ID}, []string{village}, []string{f.Ops[0]})
+		_, err := s.ClaimFeatureIDs(ctx, []string{f.ID}, []string{village}, []string{op})
 		must(err)
 		_, err = s.InsertFeatures(ctx, village, []*cunjie.Feature{f})
 		must(err)
-		must(s.AppendHistory(ctx, f.ID, 0, f.Events, []cunjie.AuditEntry{{Op: f.Ops[0], Action: "create", By: "admin", At: now,
+		must(s.AppendHistory(ctx, f.ID, 0, f.Events, []cunjie.AuditEntry{{Op: op, Action: "create", By: "admin", At: now,
 			Version: 1, Changes: map[string]cunjie.Change{"attrs.status": {From: nil, To: "ok"}}}}))
 		_, err = s.NextSeqs(ctx, village, 1)
 		must(err)

@@ -78,8 +78,48 @@ type featureDoc struct {
 	UpdatedBy string     `bson:"updatedBy"`
 	UpdatedAt time.Time  `bson:"updatedAt"`
 	Events    []eventDoc `bson:"events,omitempty"`
-	Ops       []string   `bson:"ops"`
+	Ops       opHashes   `bson:"ops"`
 	Changes   int64      `bson:"changes,omitempty"`
+}
+
+// opHashes are a feature's recent ops, stored as 64-bit integers. Data
+// written before ops were hashed holds the ids themselves, which are hashed
+// as they are read.
+type opHashes []cunjie.OpHash
+
+func (o opHashes) MarshalBSONValue() (byte, []byte, error) {
+	ints := make([]int64, len(o))
+	for i, h := range o {
+		ints[i] = int64(h)
+	}
+	t, data, err := bson.MarshalValue(ints)
+	return byte(t), data, err
+}
+
+func (o *opHashes) UnmarshalBSONValue(t byte, data []byte) error {
+	if bson.Type(t) == bson.TypeNull {
+		*o = nil
+		return nil
+	}
+	if bson.Type(t) != bson.TypeArray {
+		return fmt.Errorf("ops: want an array, got BSON type %v", bson.Type(t))
+	}
+	values, err := bson.RawArray(data).Values()
+	if err != nil {
+		return fmt.Errorf("ops: %w", err)
+	}
+	out := make(opHashes, len(values))
+	for i, v := range values {
+		if n, ok := v.Int64OK(); ok {
+			out[i] = cunjie.OpHash(n)
+		} else if id, ok := v.StringValueOK(); ok {
+			out[i] = cunjie.HashOp(id)
+		} else {
+			return fmt.Errorf("ops[%d]: want an integer or a string, got BSON type %v", i, v.Type)
+		}
+	}
+	*o = out
+	return nil
 }
 
 func toPoint(lon, lat float64) pointDoc {
@@ -133,7 +173,7 @@ func (d *featureDoc) toDomain() *cunjie.Feature {
 		Photos: d.Photos, Version: d.Version, Seq: d.Seq, Deleted: d.Deleted,
 		Flags: cunjie.Flags{LowAccuracy: d.Flags.LowAccuracy, OutsideVillage: d.Flags.OutsideVillage,
 			PossibleDuplicate: d.Flags.PossibleDuplicate, PhotosPending: d.Flags.PhotosPending},
-		CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt.UTC(), UpdatedBy: d.UpdatedBy, UpdatedAt: d.UpdatedAt.UTC(), Ops: d.Ops, Changes: d.Changes}
+		CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt.UTC(), UpdatedBy: d.UpdatedBy, UpdatedAt: d.UpdatedAt.UTC(), Ops: []cunjie.OpHash(d.Ops), Changes: d.Changes}
 	if len(d.Location.Coordinates) == 2 {
 		f.Location = cunjie.Location{Lon: d.Location.Coordinates[0], Lat: d.Location.Coordinates[1], Accuracy: d.Accuracy}
 	}

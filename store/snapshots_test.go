@@ -21,7 +21,7 @@ func TestSnapshotRoundTripAndRev(t *testing.T) {
 			Location: cunjie.Location{Lon: 114.9 + float64(i)*1e-6, Lat: 27.1, Accuracy: 4},
 			Attrs:    map[string]any{"capacity_l": int64(240), "status": "ok"}, Photos: []string{},
 			Version: 1, Seq: int64(i + 1), CreatedBy: "a", CreatedAt: now, UpdatedBy: "a", UpdatedAt: now,
-			Events: []cunjie.Event{}, Ops: []string{"op"}})
+			Events: []cunjie.Event{}, Ops: []cunjie.OpHash{cunjie.HashOp("op")}})
 	}
 	if err := s.SaveSnapshot(ctx, "360803101201", 7, fs); err != nil {
 		t.Fatal(err)

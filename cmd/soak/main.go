@@ -556,9 +556,12 @@ func (s *series) add(r *vegeta.Result, problem string) {
 type result struct {
 	syncs, reads *series
 	tally        tally
-	warm         time.Duration
-	rssWarm      int64
-	rssEnd       int64
+	// Resident memory is read right after the warm-up and at the end of
+	// the load, each as the median of samples taken once a second over a
+	// window: within seconds RSS swings by a few MB as Go collects
+	// garbage and hands pages back, so a single sample is mostly noise.
+	warm, win       time.Duration
+	rssWarm, rssEnd samples
 	// Features stored when memory was read: the server keeps every
 	// village's features in memory, so RSS grows with them by design.
 	featWarm, featEnd int
@@ -588,8 +591,9 @@ func attack(ctx context.Context, cfg config, srv *server, adminToken string, ps 
 	// Memory is compared from after a warm-up: the first 10 % of the run,
 	// at most 30 s, by which time the server's caches and pools are built.
 	warm := min(30*time.Second, cfg.duration/10)
+	win := min(20*time.Second, cfg.duration/10)
 	every := max(10*time.Second, cfg.duration/10)
-	res := &result{syncs: newSeries("syncs"), reads: newSeries("reads"), warm: warm}
+	res := &result{syncs: newSeries("syncs"), reads: newSeries("reads"), warm: warm, win: win}
 
 	fmt.Printf("load: %d sync batches/s from %d phones and %d reads/s for %v (warm-up %v)\n",
 		cfg.rate, len(ps), cfg.readRate, cfg.duration, warm)
@@ -597,9 +601,13 @@ func attack(ctx context.Context, cfg config, srv *server, adminToken string, ps 
 	start := time.Now()
 	syncCh := syncAtk.Attack(sc.targeter(), vegeta.Rate{Freq: cfg.rate, Per: time.Second}, cfg.duration, "sync")
 	readCh := readAtk.Attack(readTargeter(srv.base, adminToken, t.codes), vegeta.Rate{Freq: cfg.readRate, Per: time.Second}, cfg.duration, "read")
-	warmUp := time.After(warm)
+	// The live heap is read (a forced collection) once the warm-up's
+	// memory window is over, so that it does not disturb the window.
+	warmUp := time.After(warm + win)
 	tick := time.NewTicker(every)
 	defer tick.Stop()
+	sample := time.NewTicker(time.Second)
+	defer sample.Stop()
 	lastCPU, lastTick := cpu0, start
 	exited := srv.exited
 	// Both channels close once their attack's duration is over and the
@@ -622,12 +630,21 @@ func attack(ctx context.Context, cfg config, srv *server, adminToken string, ps 
 				problem = fmt.Sprintf("%s: HTTP %d %s: %.200s", r.URL, r.Code, r.Error, r.Body)
 			}
 			res.reads.add(r, problem)
+		case now := <-sample.C:
+			if exited == nil {
+				continue
+			}
+			at := now.Sub(start)
+			if rss, err := srv.rss(); err == nil && at >= warm && at < warm+win {
+				res.rssWarm = append(res.rssWarm, rss)
+			} else if err == nil && at >= cfg.duration-win && at <= cfg.duration {
+				res.rssEnd = append(res.rssEnd, rss)
+			}
 		case <-warmUp:
-			res.rssWarm, _ = srv.rss()
 			res.featWarm = t.features + sc.counts().stored
 			res.liveWarm = srv.liveHeap()
-			fmt.Printf("  after warm-up (%v): server RSS %s, Go heap live %s, %d features stored\n",
-				warm, mb(res.rssWarm), mb(res.liveWarm), res.featWarm)
+			fmt.Printf("  after warm-up (%v–%v): server RSS %s, Go heap live %s, %d features stored\n",
+				warm, warm+win, res.rssWarm, mb(res.liveWarm), res.featWarm)
 		case now := <-tick.C:
 			if exited == nil {
 				continue // the server is gone: nothing to read in /proc
@@ -653,7 +670,9 @@ func attack(ctx context.Context, cfg config, srv *server, adminToken string, ps 
 		}
 	}
 	res.elapsed = time.Since(start)
-	res.rssEnd, _ = srv.rss()
+	if rss, err := srv.rss(); err == nil && len(res.rssEnd) == 0 {
+		res.rssEnd = samples{rss} // a run too short for its window
+	}
 	res.featEnd = t.features + sc.counts().stored
 	res.liveEnd = srv.liveHeap()
 	if cpu := srv.cpu(); cpu > 0 { // 0: the server is gone
@@ -671,6 +690,25 @@ func window(m *vegeta.Metrics) string {
 }
 
 func mb(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/(1<<20)) }
+
+// samples are readings of resident memory in bytes.
+type samples []int64
+
+// median is the middle sample (the lower of two); 0 when there are none.
+func (xs samples) median() int64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(xs))
+	return s[(len(s)-1)/2]
+}
+
+func (xs samples) String() string {
+	if len(xs) == 0 {
+		return "not read"
+	}
+	return fmt.Sprintf("%s (median of %d, %s–%s)", mb(xs.median()), len(xs), mb(slices.Min(xs)), mb(slices.Max(xs)))
+}
 
 // report prints the figures and the verdicts and returns the exit code.
 func (r *result) report() int {
@@ -695,15 +733,17 @@ func (r *result) report() int {
 	t := r.tally
 	fmt.Printf("ops:   %d sent in %d new batches (+%d replays): %d new features, %d events; answers %d applied, %d duplicate, %d other\n",
 		t.ops, t.batches, t.replays, t.creates, t.events, t.applied, t.duplicate, t.wrong)
-	ratio := float64(r.rssEnd) / float64(max(r.rssWarm, 1))
-	fmt.Printf("memory (server VmRSS): after warm-up %s, at the end %s, ratio %.3f\n", mb(r.rssWarm), mb(r.rssEnd), ratio)
+	warmRSS, endRSS := r.rssWarm.median(), r.rssEnd.median()
+	ratio := float64(endRSS) / float64(max(warmRSS, 1))
+	fmt.Printf("memory (server VmRSS, a sample a second over %v after warm-up and the last %v):\n", r.win, r.win)
+	fmt.Printf("       after warm-up %s, at the end %s, ratio %.3f\n", r.rssWarm, r.rssEnd, ratio)
 	if r.liveWarm > 0 && r.liveEnd > 0 {
 		fmt.Printf("       Go heap live after a collection: %s after warm-up, %s at the end\n", mb(r.liveWarm), mb(r.liveEnd))
 	}
 	// Only telling when the server kept up: else queued requests fill it.
-	if added := r.featEnd - r.featWarm; added > 0 && r.rssEnd > 0 && r.syncs.errs+r.reads.errs == 0 {
+	if added := r.featEnd - r.featWarm; added > 0 && endRSS > 0 && r.syncs.errs+r.reads.errs == 0 {
 		fmt.Printf("       features stored: %d after warm-up, %d at the end: %.0f bytes of RSS per feature added\n",
-			r.featWarm, r.featEnd, float64(r.rssEnd-r.rssWarm)/float64(added))
+			r.featWarm, r.featEnd, float64(endRSS-warmRSS)/float64(added))
 	}
 	fmt.Printf("CPU over %v: server %.1f s (%.2f cores on average), the soak itself %.1f s (%.2f cores)\n",
 		r.elapsed.Round(time.Second), r.serverCPU.Seconds(), r.serverCPU.Seconds()/r.elapsed.Seconds(),
@@ -721,7 +761,7 @@ func (r *result) report() int {
 	verdict(r.syncs.errs == 0 && r.reads.errs == 0, "no errors (syncs %d, reads %d)", r.syncs.errs, r.reads.errs)
 	verdict(r.syncs.all.Latencies.P99 < targetP99, "sync p99 %v < %v", r.syncs.all.Latencies.P99.Round(time.Millisecond), targetP99)
 	verdict(r.reads.all.Latencies.P99 < targetP99, "read p99 %v < %v", r.reads.all.Latencies.P99.Round(time.Millisecond), targetP99)
-	verdict(r.rssWarm > 0 && r.rssEnd > 0 && ratio <= targetMemGrowth, "memory at the end within %.0f %% of after warm-up (ratio %.3f)", (targetMemGrowth-1)*100, ratio)
+	verdict(warmRSS > 0 && endRSS > 0 && ratio <= targetMemGrowth, "memory at the end within %.0f %% of after warm-up (ratio %.3f)", (targetMemGrowth-1)*100, ratio)
 	if r.interrupted {
 		fmt.Println("FAIL  the run was interrupted")
 	}
