@@ -559,8 +559,8 @@ type result struct {
 	// Resident memory is read right after the warm-up and at the end of
 	// the load, each as the median of samples taken once a second over a
 	// window: within seconds RSS swings by a few MB as Go collects
-	// garbage and hands pages back, so a single sample is mostly noise.
-	warm, win       time.Duration
+	// garbage and hands pages back, so a single sample is noisy.
+	win             time.Duration
 	rssWarm, rssEnd samples
 	// Features stored when memory was read: the server keeps every
 	// village's features in memory, so RSS grows with them by design.
@@ -593,7 +593,7 @@ func attack(ctx context.Context, cfg config, srv *server, adminToken string, ps 
 	warm := min(30*time.Second, cfg.duration/10)
 	win := min(20*time.Second, cfg.duration/10)
 	every := max(10*time.Second, cfg.duration/10)
-	res := &result{syncs: newSeries("syncs"), reads: newSeries("reads"), warm: warm, win: win}
+	res := &result{syncs: newSeries("syncs"), reads: newSeries("reads"), win: win}
 
 	fmt.Printf("load: %d sync batches/s from %d phones and %d reads/s for %v (warm-up %v)\n",
 		cfg.rate, len(ps), cfg.readRate, cfg.duration, warm)
