@@ -423,6 +423,9 @@ func (s *Server) changeFeature(ctx context.Context, u *cunjie.User, id string, c
 	}
 	next := cloneFeature(cur)
 	if o := ch.apply(cur, next, vi.Index); o != nil {
+		if o.Result == resultConflict && s.opInHistory(ctx, cur, ch.op) {
+			return Outcome{Result: resultDuplicate, Feature: cur}
+		}
 		return *o
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
@@ -452,6 +455,18 @@ func (s *Server) changeFeature(ctx context.Context, u *cunjie.User, id string, c
 	vi.Index.Put(featureItem(next))
 	s.writeDone(ctx, vi, ref.Village)
 	return Outcome{Result: resultApplied, Feature: next}
+}
+
+// opInHistory says whether op was applied to f longer ago than f's recent
+// ops reach: a phone that lost an answer may replay its op after many
+// other writes, and it is then told duplicate rather than conflict. Only
+// conflicts ask, so the history is read only when a write is refused.
+func (s *Server) opInHistory(ctx context.Context, f *cunjie.Feature, op string) bool {
+	if len(f.Ops) < cunjie.RecentOps {
+		return false // f remembers every op since its creation
+	}
+	_, audit, err := s.store.History(ctx, f.ID, f.Changes)
+	return err == nil && slices.ContainsFunc(audit, func(a cunjie.AuditEntry) bool { return a.Op == op })
 }
 
 func cloneFeature(f *cunjie.Feature) *cunjie.Feature {

@@ -308,6 +308,15 @@ func TestEvents(t *testing.T) {
 	if len(entries) != 1+before+40 {
 		t.Errorf("audit trail: %d entries, want the create and %d events", len(entries), before+40)
 	}
+
+	// A replay of the first event, its op now older than the feature's
+	// recent ops, is still answered as a duplicate and adds nothing.
+	if r := tw.clean.do("POST", "/api/v1/features/"+id+"/events", rep); r.Status != 200 || r.Header.Get("X-Cunjie-Result") != "duplicate" {
+		t.Errorf("event replayed after %d other ops: %d %s", cunjie.RecentOps, r.Status, r.Body)
+	}
+	if n := len(tw.insp.must(200, "GET", "/api/v1/features/"+id+"/events", nil).Map()["events"].([]any)); n != before+40 {
+		t.Errorf("after the late replay: %d events, want %d", n, before+40)
+	}
 }
 
 func TestDeleteIsSoft(t *testing.T) {
