@@ -15,6 +15,7 @@ const (
 	EFORBIDDEN    = "forbidden"    // 403: the role or village does not allow it
 	ENOTFOUND     = "not_found"    // 404
 	ECONFLICT     = "conflict"     // 409: stale version, replayed id with other content
+	ETIMEOUT      = "timeout"      // 408: the request did not arrive in time
 	ETOOLARGE     = "too_large"    // 413
 	ERATELIMITED  = "rate_limited" // 429
 	EINTERNAL     = "internal"     // 500: never carries internals to the user

@@ -15,6 +15,7 @@ var statusOf = map[string]int{
 	cunjie.EUNAUTHORIZED: fiber.StatusUnauthorized,
 	cunjie.EFORBIDDEN:    fiber.StatusForbidden,
 	cunjie.ENOTFOUND:     fiber.StatusNotFound,
+	cunjie.ETIMEOUT:      fiber.StatusRequestTimeout,
 	cunjie.ECONFLICT:     fiber.StatusConflict,
 	cunjie.ETOOLARGE:     fiber.StatusRequestEntityTooLarge,
 	cunjie.ERATELIMITED:  fiber.StatusTooManyRequests,
@@ -22,11 +23,19 @@ var statusOf = map[string]int{
 }
 
 // codeOf maps the statuses Fiber raises itself (unknown route, body too
-// large, wrong method) back to domain codes.
+// large, wrong method, a request that could not be read) back to domain
+// codes.
 func codeOf(status int) string {
 	switch status {
 	case fiber.StatusNotFound, fiber.StatusMethodNotAllowed:
 		return cunjie.ENOTFOUND
+	case fiber.StatusRequestTimeout:
+		return cunjie.ETIMEOUT
+	// Fiber answers 502 when the connection failed while the request was
+	// read (the client went, or a shutdown closed it): the client's doing,
+	// and no one is left to read the answer.
+	case fiber.StatusBadGateway:
+		return cunjie.EINVALID
 	case fiber.StatusRequestEntityTooLarge:
 		return cunjie.ETOOLARGE
 	case fiber.StatusBadRequest:
@@ -66,8 +75,13 @@ func errorDetail(err error) (int, ErrorDetail) {
 	case errors.As(err, &fe):
 		code := codeOf(fe.Code)
 		msg := fe.Message
-		if fe.Code == fiber.StatusNotFound {
+		switch fe.Code {
+		case fiber.StatusNotFound:
 			msg = "no such route"
+		case fiber.StatusRequestTimeout:
+			msg = "the request did not arrive in time"
+		case fiber.StatusBadGateway:
+			msg = "the request could not be read"
 		}
 		if code == cunjie.EINTERNAL {
 			return 500, ErrorDetail{Code: code, Message: "Internal error."}

@@ -81,6 +81,7 @@ type Server struct {
 	tiles    TileConfig
 	csp      string
 	metrics  *Metrics
+	conns    conns
 }
 
 // warm loads village indexes in the background after start, so the first
@@ -178,8 +179,9 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		// stores and indexes): make Fiber hand out copies.
 		Immutable: true,
 	})
+	s.app.Server().ConnState = s.conns.track
 	s.registerIndexMetrics()
-	s.app.Use(s.requestID, s.observe, s.recoverer, s.securityHeaders, compress.New(compress.Config{
+	s.app.Use(s.conns.answering, s.requestID, s.observe, s.recoverer, s.securityHeaders, compress.New(compress.Config{
 		// Fastest level: a village's map shrinks ~8× either way, and the
 		// default level costs more time than it saves bytes.
 		Level: compress.LevelBestSpeed,

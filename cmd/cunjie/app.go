@@ -140,11 +140,14 @@ func (m *Main) URL() string {
 func (m *Main) Close() error {
 	var errs []error
 	if m.metricsApp != nil {
-		m.metricsApp.Shutdown()
+		// Bounded: a scraper's connection that sent nothing, or a 30 s
+		// profile, would hold the stop (this app has no read timeout), and
+		// metrics are not worth waiting for.
+		m.metricsApp.ShutdownWithTimeout(time.Second)
 		m.metricsApp = nil
 	}
 	if m.Server != nil && m.ln != nil {
-		if err := m.Server.App().ShutdownWithTimeout(4 * time.Second); err != nil {
+		if err := m.Server.Shutdown(4 * time.Second); err != nil {
 			errs = append(errs, err)
 		}
 		// Fiber's Shutdown does nothing if it comes before the serving

@@ -190,6 +190,34 @@ func TestShutdownOnSignalIsQuick(t *testing.T) {
 	}
 }
 
+// A connection that never sent a request, or sent part of one, does not
+// hold a stop: fasthttp would wait for it until its read timeout, and
+// browsers open connections ahead of need.
+func TestCloseWithQuietConnections(t *testing.T) {
+	m := MustRunMain(t, nil)
+	adminClient(t, m)
+	var quiet []net.Conn
+	for _, sent := range []string{"", "GET /healthz HTTP/1.1\r\nHost: x\r\n"} {
+		conn, err := net.Dial("tcp", m.ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.Write([]byte(sent))
+		quiet = append(quiet, conn)
+	}
+	time.Sleep(100 * time.Millisecond) // both accepted
+	if err := m.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	for i, conn := range quiet {
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if n, err := conn.Read(make([]byte, 512)); err != io.EOF {
+			t.Errorf("connection %d: read %d bytes, %v; want it closed", i, n, err)
+		}
+	}
+}
+
 func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
 	dir := testDir(t)
 	cmd, url, _ := startChild(t, dir)
