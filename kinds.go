@@ -43,6 +43,13 @@ type AttrSpec struct {
 	// field workers record what they can see and an unknown value is better
 	// left out than guessed.
 	Required bool `json:"required"`
+	// Personal attributes name people: seen by staff only (see rules.go).
+	Personal bool `json:"personal,omitempty"`
+	// StaffOnly attributes are set by inspectors and admins alone.
+	StaffOnly bool `json:"staffOnly,omitempty"`
+	// Settled attributes change only by staff, with a reason, once the
+	// record has reached one of its kind's settled stages.
+	Settled bool `json:"settled,omitempty"`
 }
 
 func num(f float64) *float64 { return &f }
@@ -131,10 +138,13 @@ var eventTypes = map[Kind][]string{
 	KindCollectionPoint: {"cleared", "status_reported", "repaired", "inspected"},
 	KindTransferStation: {"inspected", "status_reported"},
 	KindPublicToilet:    {"cleaned", "inspected", "status_reported", "repaired"}, // 保洁、检查、上报状态、维修
-	KindHouseholdToilet: {"stage_changed", "inspected"},                          // 进度变更、检查
-	KindDemolition:      {"stage_changed", "inspected"},
-	KindHousingReform:   {"stage_changed", "inspected"},
+	KindHouseholdToilet: {"stage_changed", "inspected", "corrected"},             // 进度变更、检查、更正
+	KindDemolition:      {"stage_changed", "inspected", "corrected"},
+	KindHousingReform:   {"stage_changed", "inspected", "corrected"},
 }
+
+// reasonedEvents say why something was changed, so they need a note.
+var reasonedEvents = map[string]bool{"corrected": true}
 
 // statusEvents exist to set a status or stage, so they need one.
 var statusEvents = map[string]bool{"status_reported": true, "stage_changed": true}
@@ -146,7 +156,7 @@ var statusEvents = map[string]bool{"status_reported": true, "stage_changed": tru
 var restoringEvents = map[string]bool{"emptied": true, "cleared": true, "repaired": true, "replaced": true, "cleaned": true}
 
 // acceptedStage is the acceptance (验收) after which subsidies are paid, so
-// only inspectors and admins may set it.
+// only inspectors and admins may set it (see CheckAttrChange).
 const acceptedStage = "accepted"
 
 // personalAttrs name people; exports for non-admins leave them out.
@@ -178,6 +188,9 @@ func AttrSpecs(kind Kind) []AttrSpec {
 			s.Max = num(*s.Max)
 		}
 		s.Required = s.Default != nil
+		s.Personal = slices.Contains(personalAttrs, s.Name)
+		s.StaffOnly = StaffOnlyAttr(kind, s.Name)
+		s.Settled = SettledAttr(kind, s.Name)
 		out[i] = s
 	}
 	return out
@@ -386,27 +399,9 @@ func (s AttrSpec) checkRange(f float64) string {
 // formatNum writes 1000000 as "1000000", not "1e+06".
 func formatNum(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
-// staffRole reports roles that may accept works; an unknown role may not.
+// staffRole reports roles that may accept works and see personal data;
+// an unknown role may not.
 func staffRole(r Role) bool { return r == RoleAdmin || r == RoleInspector }
-
-// acceptanceForbidden reports whether role may not give kind's state value.
-func acceptanceForbidden(role Role, kind Kind, value any) bool {
-	return value == acceptedStage && slices.Contains(statusValues(kind), acceptedStage) && !staffRole(role)
-}
-
-// CheckRoleAttrs refuses attributes role may not set: only inspectors and
-// admins may set the stage "accepted" (验收) of a household toilet or a
-// housing-reform household, since acceptance releases the subsidy. attrs
-// should be normalized first.
-func CheckRoleAttrs(role Role, kind Kind, attrs map[string]any) error {
-	attr := StatusAttr(kind)
-	if !acceptanceForbidden(role, kind, attrs[attr]) {
-		return nil
-	}
-	e := Errorf(EFORBIDDEN, "only inspectors and admins may set the stage to accepted")
-	e.Fields = map[string]string{"attrs." + attr: "only inspectors and admins may set accepted"}
-	return e
-}
 
 // Limits of an event.
 const (
@@ -421,16 +416,16 @@ const (
 // a phone whose clock was reset.
 var earliestEvent = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// ValidateEvent checks an event for a feature of kind, recorded by role,
-// received at now. Problems are named "id", "type", "status", "at", "note",
-// "photos", "location.lon" and so on, in one EINVALID error; a cleaner giving
-// the stage "accepted" gets EFORBIDDEN.
+// ValidateEvent checks an event for a feature of kind, received at now.
+// Problems are named "id", "type", "status", "at", "note", "photos",
+// "location.lon" and so on, in one EINVALID error. Whether the recorder's
+// role may make the change the event makes is CheckAttrChange's to say.
 //
 // status_reported and stage_changed need a Status. The restoring events
 // (emptied, cleared, repaired, replaced, cleaned) given without a Status get
 // ev.Status = "ok": this is the one change ValidateEvent makes to ev, and
 // only when it returns nil.
-func ValidateEvent(kind Kind, role Role, ev *Event, now time.Time) error {
+func ValidateEvent(kind Kind, ev *Event, now time.Time) error {
 	types, ok := eventTypes[kind]
 	if !ok {
 		return Invalid("kind", "must be one of %s", strings.Join(kindNames(), ", "))
@@ -457,6 +452,9 @@ func ValidateEvent(kind Kind, role Role, ev *Event, now time.Time) error {
 	case ev.At.After(now.Add(maxClockSkew)):
 		fe.Add("at", "must not be more than 10 minutes in the future; check the phone's clock")
 	}
+	if reasonedEvents[ev.Type] && strings.TrimSpace(ev.Note) == "" {
+		fe.Add("note", "required for %s: say what was corrected and why", ev.Type)
+	}
 	if utf8.RuneCountInString(ev.Note) > maxEventNote {
 		fe.Add("note", "at most %d characters", maxEventNote)
 	}
@@ -473,11 +471,6 @@ func ValidateEvent(kind Kind, role Role, ev *Event, now time.Time) error {
 	}
 	if err := fe.Err(); err != nil {
 		return err
-	}
-	if acceptanceForbidden(role, kind, ev.Status) {
-		e := Errorf(EFORBIDDEN, "only inspectors and admins may set the stage to accepted")
-		e.Fields = map[string]string{"status": "only inspectors and admins may set accepted"}
-		return e
 	}
 	if ev.Status == "" && restoringEvents[ev.Type] {
 		ev.Status = "ok"

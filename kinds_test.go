@@ -404,41 +404,6 @@ func TestNormalizeAttrsUnknownKind(t *testing.T) {
 	}
 }
 
-func TestCheckRoleAttrs(t *testing.T) {
-	accepted := map[string]any{"stage": "accepted"}
-	tests := []struct {
-		role   Role
-		kind   Kind
-		attrs  map[string]any
-		forbid bool
-	}{
-		{RoleCleaner, KindHouseholdToilet, accepted, true},
-		{RoleCleaner, KindHousingReform, accepted, true},
-		{"", KindHousingReform, accepted, true}, // an unknown role is no inspector
-		{RoleInspector, KindHouseholdToilet, accepted, false},
-		{RoleAdmin, KindHousingReform, accepted, false},
-		{RoleCleaner, KindHouseholdToilet, map[string]any{"stage": "done"}, false},
-		{RoleCleaner, KindHousingReform, map[string]any{"stage": "completed"}, false},
-		{RoleCleaner, KindBin, map[string]any{"status": "damaged"}, false},
-		{RoleCleaner, KindDemolition, map[string]any{"stage": "demolished"}, false},
-		{RoleCleaner, KindHouseholdToilet, nil, false},
-	}
-	for _, tt := range tests {
-		err := CheckRoleAttrs(tt.role, tt.kind, tt.attrs)
-		if !tt.forbid {
-			if err != nil {
-				t.Errorf("%s %s %v: %v", tt.role, tt.kind, tt.attrs, err)
-			}
-			continue
-		}
-		code, fields := errorOf(t, err)
-		want := map[string]string{"attrs.stage": "only inspectors and admins may set accepted"}
-		if code != EFORBIDDEN || !cmp.Equal(want, fields) {
-			t.Errorf("%s %s: %s %v", tt.role, tt.kind, code, fields)
-		}
-	}
-}
-
 func TestEventTypes(t *testing.T) {
 	tests := []struct {
 		kind Kind
@@ -449,9 +414,9 @@ func TestEventTypes(t *testing.T) {
 		{KindCollectionPoint, []string{"cleared", "status_reported", "repaired", "inspected"}},
 		{KindTransferStation, []string{"inspected", "status_reported"}},
 		{KindPublicToilet, []string{"cleaned", "inspected", "status_reported", "repaired"}},
-		{KindHouseholdToilet, []string{"stage_changed", "inspected"}},
-		{KindDemolition, []string{"stage_changed", "inspected"}},
-		{KindHousingReform, []string{"stage_changed", "inspected"}},
+		{KindHouseholdToilet, []string{"stage_changed", "inspected", "corrected"}},
+		{KindDemolition, []string{"stage_changed", "inspected", "corrected"}},
+		{KindHousingReform, []string{"stage_changed", "inspected", "corrected"}},
 		{"nonsense", nil},
 	}
 	for _, tt := range tests {
@@ -467,43 +432,42 @@ func TestValidateEvent(t *testing.T) {
 	tests := []struct {
 		name       string
 		kind       Kind
-		role       Role
 		typ        string
 		status     string
 		wantStatus string // ev.Status after validation
 	}{
-		{"emptied bin becomes ok", KindBin, RoleCleaner, "emptied", "", "ok"},
-		{"emptied bin, but damaged", KindBin, RoleCleaner, "emptied", "damaged", "damaged"},
-		{"repaired bin", KindBin, RoleCleaner, "repaired", "", "ok"},
-		{"replaced bin", KindBin, RoleCleaner, "replaced", "", "ok"},
-		{"bin reported overflowing", KindBin, RoleCleaner, "status_reported", "overflowing", "overflowing"},
-		{"bin inspected sets nothing", KindBin, RoleInspector, "inspected", "", ""},
-		{"cleared pool", KindGarbagePool, RoleCleaner, "cleared", "", "ok"},
-		{"repaired pool", KindGarbagePool, RoleCleaner, "repaired", "", "ok"},
-		{"pool reported full", KindGarbagePool, RoleCleaner, "status_reported", "full", "full"},
-		{"cleared collection point", KindCollectionPoint, RoleCleaner, "cleared", "", "ok"},
-		{"collection point inspected", KindCollectionPoint, RoleInspector, "inspected", "damaged", "damaged"},
-		{"station inspected", KindTransferStation, RoleInspector, "inspected", "", ""},
-		{"station closed", KindTransferStation, RoleAdmin, "status_reported", "closed", "closed"},
-		{"cleaned toilet becomes ok", KindPublicToilet, RoleCleaner, "cleaned", "", "ok"},
-		{"repaired toilet becomes ok", KindPublicToilet, RoleCleaner, "repaired", "", "ok"},
-		{"toilet reported dirty", KindPublicToilet, RoleCleaner, "status_reported", "dirty", "dirty"},
-		{"toilet inspected", KindPublicToilet, RoleInspector, "inspected", "", ""},
-		{"household toilet built", KindHouseholdToilet, RoleCleaner, "stage_changed", "done", "done"},
-		{"household toilet accepted by inspector", KindHouseholdToilet, RoleInspector, "stage_changed", "accepted", "accepted"},
-		{"household toilet inspected", KindHouseholdToilet, RoleInspector, "inspected", "", ""},
-		{"house demolished", KindDemolition, RoleCleaner, "stage_changed", "demolished", "demolished"},
-		{"demolition inspected", KindDemolition, RoleInspector, "inspected", "", ""},
-		{"housing accepted by admin", KindHousingReform, RoleAdmin, "stage_changed", "accepted", "accepted"},
-		{"housing inspected and accepted", KindHousingReform, RoleInspector, "inspected", "accepted", "accepted"},
-		{"housing started", KindHousingReform, RoleCleaner, "stage_changed", "started", "started"},
+		{"emptied bin becomes ok", KindBin, "emptied", "", "ok"},
+		{"emptied bin, but damaged", KindBin, "emptied", "damaged", "damaged"},
+		{"repaired bin", KindBin, "repaired", "", "ok"},
+		{"replaced bin", KindBin, "replaced", "", "ok"},
+		{"bin reported overflowing", KindBin, "status_reported", "overflowing", "overflowing"},
+		{"bin inspected sets nothing", KindBin, "inspected", "", ""},
+		{"cleared pool", KindGarbagePool, "cleared", "", "ok"},
+		{"repaired pool", KindGarbagePool, "repaired", "", "ok"},
+		{"pool reported full", KindGarbagePool, "status_reported", "full", "full"},
+		{"cleared collection point", KindCollectionPoint, "cleared", "", "ok"},
+		{"collection point inspected", KindCollectionPoint, "inspected", "damaged", "damaged"},
+		{"station inspected", KindTransferStation, "inspected", "", ""},
+		{"station closed", KindTransferStation, "status_reported", "closed", "closed"},
+		{"cleaned toilet becomes ok", KindPublicToilet, "cleaned", "", "ok"},
+		{"repaired toilet becomes ok", KindPublicToilet, "repaired", "", "ok"},
+		{"toilet reported dirty", KindPublicToilet, "status_reported", "dirty", "dirty"},
+		{"toilet inspected", KindPublicToilet, "inspected", "", ""},
+		{"household toilet built", KindHouseholdToilet, "stage_changed", "done", "done"},
+		{"household toilet accepted by inspector", KindHouseholdToilet, "stage_changed", "accepted", "accepted"},
+		{"household toilet inspected", KindHouseholdToilet, "inspected", "", ""},
+		{"house demolished", KindDemolition, "stage_changed", "demolished", "demolished"},
+		{"demolition inspected", KindDemolition, "inspected", "", ""},
+		{"housing accepted by admin", KindHousingReform, "stage_changed", "accepted", "accepted"},
+		{"housing inspected and accepted", KindHousingReform, "inspected", "accepted", "accepted"},
+		{"housing started", KindHousingReform, "stage_changed", "started", "started"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ev := &Event{ID: "0b8f6c1e-3d2a-4f5b-9c7d-1e2f3a4b5c6d", Type: tt.typ, Status: tt.status,
 				At: eventNow.Add(-time.Hour), Note: "ok", Photos: []string{"p1", "p_2"},
 				Location: &Location{Lon: 115.9, Lat: 28.7, Accuracy: 8}}
-			if err := ValidateEvent(tt.kind, tt.role, ev, eventNow); err != nil {
+			if err := ValidateEvent(tt.kind, ev, eventNow); err != nil {
 				t.Fatal(err)
 			}
 			if ev.Status != tt.wantStatus {
@@ -520,52 +484,51 @@ func TestValidateEventErrors(t *testing.T) {
 	tests := []struct {
 		name   string
 		kind   Kind
-		role   Role
 		change func(*Event)
 		code   string
 		want   map[string]string
 	}{
-		{"no id", KindBin, RoleCleaner, func(e *Event) { e.ID = "" },
+		{"no id", KindBin, func(e *Event) { e.ID = "" },
 			EINVALID, map[string]string{"id": "required: 1–64 letters, digits, '-' or '_'"}},
-		{"id with a slash", KindBin, RoleCleaner, func(e *Event) { e.ID = "a/b" },
+		{"id with a slash", KindBin, func(e *Event) { e.ID = "a/b" },
 			EINVALID, map[string]string{"id": "required: 1–64 letters, digits, '-' or '_'"}},
-		{"id too long", KindBin, RoleCleaner, func(e *Event) { e.ID = strings.Repeat("a", 65) },
+		{"id too long", KindBin, func(e *Event) { e.ID = strings.Repeat("a", 65) },
 			EINVALID, map[string]string{"id": "required: 1–64 letters, digits, '-' or '_'"}},
-		{"type of another kind", KindBin, RoleCleaner, func(e *Event) { e.Type = "cleaned" },
+		{"type of another kind", KindBin, func(e *Event) { e.Type = "cleaned" },
 			EINVALID, map[string]string{"type": "must be one of emptied, status_reported, repaired, replaced, inspected"}},
-		{"no type", KindTransferStation, RoleInspector, func(e *Event) { e.Type = "" },
+		{"no type", KindTransferStation, func(e *Event) { e.Type = "" },
 			EINVALID, map[string]string{"type": "must be one of inspected, status_reported"}},
-		{"emptied is not for toilets", KindHouseholdToilet, RoleInspector, func(e *Event) {},
-			EINVALID, map[string]string{"type": "must be one of stage_changed, inspected"}},
-		{"status of another kind", KindBin, RoleCleaner, func(e *Event) { e.Status = "dirty" },
+		{"emptied is not for toilets", KindHouseholdToilet, func(e *Event) {},
+			EINVALID, map[string]string{"type": "must be one of stage_changed, inspected, corrected"}},
+		{"status of another kind", KindBin, func(e *Event) { e.Status = "dirty" },
 			EINVALID, map[string]string{"status": "must be one of ok, full, overflowing, damaged, missing"}},
-		{"stage of another kind", KindDemolition, RoleInspector, func(e *Event) { e.Type, e.Status = "stage_changed", "accepted" },
+		{"stage of another kind", KindDemolition, func(e *Event) { e.Type, e.Status = "stage_changed", "accepted" },
 			EINVALID, map[string]string{"status": "must be one of surveyed, scheduled, demolished"}},
-		{"status report without a status", KindBin, RoleCleaner, func(e *Event) { e.Type = "status_reported" },
+		{"status report without a status", KindBin, func(e *Event) { e.Type = "status_reported" },
 			EINVALID, map[string]string{"status": "required for status_reported"}},
-		{"stage change without a stage", KindHousingReform, RoleInspector, func(e *Event) { e.Type = "stage_changed" },
+		{"stage change without a stage", KindHousingReform, func(e *Event) { e.Type = "stage_changed" },
 			EINVALID, map[string]string{"status": "required for stage_changed"}},
-		{"no time", KindBin, RoleCleaner, func(e *Event) { e.At = time.Time{} },
+		{"no time", KindBin, func(e *Event) { e.At = time.Time{} },
 			EINVALID, map[string]string{"at": "required"}},
-		{"before 2000", KindBin, RoleCleaner, func(e *Event) { e.At = time.Date(1999, 12, 31, 23, 59, 59, 0, time.UTC) },
+		{"before 2000", KindBin, func(e *Event) { e.At = time.Date(1999, 12, 31, 23, 59, 59, 0, time.UTC) },
 			EINVALID, map[string]string{"at": "must not be before 2000-01-01"}},
-		{"more than 10 minutes ahead", KindBin, RoleCleaner, func(e *Event) { e.At = eventNow.Add(10*time.Minute + time.Second) },
+		{"more than 10 minutes ahead", KindBin, func(e *Event) { e.At = eventNow.Add(10*time.Minute + time.Second) },
 			EINVALID, map[string]string{"at": "must not be more than 10 minutes in the future; check the phone's clock"}},
-		{"note too long", KindBin, RoleCleaner, func(e *Event) { e.Note = strings.Repeat("满", 1001) },
+		{"note too long", KindBin, func(e *Event) { e.Note = strings.Repeat("满", 1001) },
 			EINVALID, map[string]string{"note": "at most 1000 characters"}},
-		{"too many photos", KindBin, RoleCleaner, func(e *Event) { e.Photos = strings.Split("a b c d e f g h i j k", " ") },
+		{"too many photos", KindBin, func(e *Event) { e.Photos = strings.Split("a b c d e f g h i j k", " ") },
 			EINVALID, map[string]string{"photos": "at most 10"}},
-		{"bad photo id", KindBin, RoleCleaner, func(e *Event) { e.Photos = []string{"ok", "../x"} },
+		{"bad photo id", KindBin, func(e *Event) { e.Photos = []string{"ok", "../x"} },
 			EINVALID, map[string]string{"photos": `"../x" is not a photo id`}},
-		{"location out of range", KindBin, RoleCleaner, func(e *Event) { e.Location = &Location{Lon: 181, Lat: -91, Accuracy: -1} },
+		{"location out of range", KindBin, func(e *Event) { e.Location = &Location{Lon: 181, Lat: -91, Accuracy: -1} },
 			EINVALID, map[string]string{
 				"location.lon":      "must be between -180 and 180",
 				"location.lat":      "must be between -90 and 90",
 				"location.accuracy": "must not be negative",
 			}},
-		{"location without a fix", KindBin, RoleCleaner, func(e *Event) { e.Location = &Location{} },
+		{"location without a fix", KindBin, func(e *Event) { e.Location = &Location{} },
 			EINVALID, map[string]string{"location": "(0, 0) is not a GPS fix; wait for the phone to find its position"}},
-		{"every problem at once", KindPublicToilet, RoleCleaner, func(e *Event) {
+		{"every problem at once", KindPublicToilet, func(e *Event) {
 			*e = Event{Type: "status_reported", Note: strings.Repeat("x", 1001), Photos: []string{""}}
 		}, EINVALID, map[string]string{
 			"id":     "required: 1–64 letters, digits, '-' or '_'",
@@ -574,11 +537,9 @@ func TestValidateEventErrors(t *testing.T) {
 			"note":   "at most 1000 characters",
 			"photos": `"" is not a photo id`,
 		}},
-		{"cleaner accepts a household toilet", KindHouseholdToilet, RoleCleaner, func(e *Event) { e.Type, e.Status = "stage_changed", "accepted" },
-			EFORBIDDEN, map[string]string{"status": "only inspectors and admins may set accepted"}},
-		{"cleaner accepts housing while inspecting", KindHousingReform, RoleCleaner, func(e *Event) { e.Type, e.Status = "inspected", "accepted" },
-			EFORBIDDEN, map[string]string{"status": "only inspectors and admins may set accepted"}},
-		{"unknown kind", "toilet", RoleAdmin, func(e *Event) {},
+		{"a correction without a note", KindHouseholdToilet, func(e *Event) { e.Type, e.Status = "corrected", "building" },
+			EINVALID, map[string]string{"note": "required for corrected: say what was corrected and why"}},
+		{"unknown kind", "toilet", func(e *Event) {},
 			EINVALID, map[string]string{"kind": "must be one of bin, garbage_pool, collection_point, transfer_station, public_toilet, household_toilet, demolition, housing_reform"}},
 	}
 	for _, tt := range tests {
@@ -586,7 +547,7 @@ func TestValidateEventErrors(t *testing.T) {
 			ev := good()
 			tt.change(&ev)
 			before := ev
-			code, fields := errorOf(t, ValidateEvent(tt.kind, tt.role, &ev, eventNow))
+			code, fields := errorOf(t, ValidateEvent(tt.kind, &ev, eventNow))
 			if code != tt.code {
 				t.Errorf("code %q, want %q", code, tt.code)
 			}
@@ -604,7 +565,7 @@ func TestValidateEventErrors(t *testing.T) {
 func TestValidateEventTimeBounds(t *testing.T) {
 	for _, at := range []time.Time{eventNow.Add(10 * time.Minute), earliestEvent} {
 		ev := &Event{ID: "e1", Type: "inspected", At: at}
-		if err := ValidateEvent(KindTransferStation, RoleInspector, ev, eventNow); err != nil {
+		if err := ValidateEvent(KindTransferStation, ev, eventNow); err != nil {
 			t.Errorf("at %v: %v", at, err)
 		}
 	}

@@ -49,8 +49,13 @@ func (u *User) IsStaff() bool { return u.Role == RoleAdmin || u.Role == RoleInsp
 
 var usernameRe = regexp.MustCompile(`^[a-zA-Z0-9_.\-]{2,32}$`)
 
-// MinPasswordLen is the shortest password accepted.
+// MinPasswordLen is the shortest password accepted, in bytes.
 const MinPasswordLen = 8
+
+// MaxPasswordBytes is the longest password accepted: bcrypt reads 72
+// bytes and would silently ignore the rest. A Chinese character is 3
+// bytes in UTF-8, so that is 24 of them.
+const MaxPasswordBytes = 72
 
 // ValidateUser checks a new or changed user. password is checked only when
 // not empty (an update may leave it unchanged).
@@ -71,8 +76,8 @@ func ValidateUser(u *User, password string, isNew bool) error {
 	if password != "" && len(password) < MinPasswordLen {
 		fe.Add("password", "at least %d characters", MinPasswordLen)
 	}
-	if len(password) > 128 {
-		fe.Add("password", "at most 128 characters")
+	if len(password) > MaxPasswordBytes {
+		fe.Add("password", "at most %d bytes (a Chinese character takes 3); this one has %d", MaxPasswordBytes, len(password))
 	}
 	if u.Role == RoleCleaner && len(u.Villages) == 0 {
 		fe.Add("villages", "a cleaner needs at least one village")

@@ -47,7 +47,7 @@ func isFacility(f *cunjie.Feature) bool {
 // coverage finds the households of a village farther than radius from
 // every facility, looking across village borders: a household by the
 // border is served by a bin of the next village.
-func (s *Server) coverage(ctx context.Context, code string, radius float64) (*VillageCoverage, error) {
+func (s *Server) coverage(ctx context.Context, u *cunjie.User, code string, radius float64) (*VillageCoverage, error) {
 	households, err := s.villageFeatures(ctx, code, func(f *cunjie.Feature) bool { return cunjie.IsHousehold(f.Kind) })
 	if err != nil {
 		return nil, err
@@ -98,7 +98,7 @@ func (s *Server) coverage(ctx context.Context, code string, radius float64) (*Vi
 			out.Covered++
 			continue
 		}
-		gf := toGeoFeature(h)
+		gf := toGeoFeature(shown(u, h))
 		if !math.IsInf(best, 1) { // no facility at all: distance_m left out
 			d := round(best, 1)
 			gf.Properties.(*FeatureProps).DistanceM = &d
@@ -129,7 +129,7 @@ func (s *Server) villageCoverage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cov, err := s.coverage(c.UserContext(), v.Code, r)
+	cov, err := s.coverage(c.UserContext(), currentUser(c), v.Code, r)
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ type TownCoverage struct {
 func (s *Server) townCoverage(ctx context.Context, u *cunjie.User, r float64) (*TownCoverage, error) {
 	out := &TownCoverage{RadiusM: r, Villages: []*VillageCoverage{}}
 	for _, code := range s.readableVillages(u) {
-		cov, err := s.coverage(ctx, code, r)
+		cov, err := s.coverage(ctx, u, code, r)
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/gofiber/fiber/v2"
@@ -36,7 +37,7 @@ func codeOf(status int) string {
 	// and no one is left to read the answer.
 	case fiber.StatusBadGateway:
 		return cunjie.EINVALID
-	case fiber.StatusRequestEntityTooLarge:
+	case fiber.StatusRequestEntityTooLarge, fiber.StatusRequestHeaderFieldsTooLarge:
 		return cunjie.ETOOLARGE
 	case fiber.StatusBadRequest:
 		return cunjie.EINVALID
@@ -82,6 +83,9 @@ func errorDetail(err error) (int, ErrorDetail) {
 			msg = "the request did not arrive in time"
 		case fiber.StatusBadGateway:
 			msg = "the request could not be read"
+		case fiber.StatusRequestHeaderFieldsTooLarge:
+			// Its own status, so a client can tell headers from a body.
+			return fe.Code, ErrorDetail{Code: code, Message: fmt.Sprintf("request headers over %d KB", MaxHeaderBytes>>10)}
 		}
 		if code == cunjie.EINTERNAL {
 			return 500, ErrorDetail{Code: code, Message: "Internal error."}
@@ -94,6 +98,13 @@ func errorDetail(err error) (int, ErrorDetail) {
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	status, d := errorDetail(err)
 	d.RequestID = requestID(c)
+	if d.RequestID == "" {
+		// A request refused while it was read never reached the
+		// middleware that names it.
+		d.RequestID = newRequestID()
+		c.Set("X-Request-Id", d.RequestID)
+		s.log.Warn("request refused while read", "status", status, "requestId", d.RequestID, "err", err)
+	}
 	if status >= 500 {
 		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "requestId", d.RequestID, "err", err)
 	}

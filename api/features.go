@@ -3,9 +3,12 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -17,17 +20,18 @@ import (
 // answer writes an Outcome as an HTTP answer: the feature when applied or
 // a duplicate, the error (with the server copy on conflict) otherwise.
 func answer(c *fiber.Ctx, o Outcome, created bool) error {
+	u := currentUser(c)
 	switch o.Result {
 	case resultApplied:
 		if created {
 			c.Status(fiber.StatusCreated)
 		}
-		return c.JSON(o.Feature)
+		return c.JSON(shown(u, o.Feature))
 	case resultDuplicate:
 		c.Set("X-Cunjie-Result", resultDuplicate)
-		return c.JSON(o.Feature)
+		return c.JSON(shown(u, o.Feature))
 	}
-	return o.Err
+	return shownErr(u, o.Err)
 }
 
 func (s *Server) putFeature(c *fiber.Ctx) error {
@@ -48,31 +52,55 @@ func (s *Server) getFeature(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(f)
+	return c.JSON(shown(currentUser(c), f))
 }
 
 func (s *Server) deleteFeature(c *fiber.Ctx) error {
-	op := c.Query("opId")
-	if op == "" {
-		op = "delete-" + c.Params("id")
-	}
-	return answer(c, s.removeFeature(c.UserContext(), currentUser(c), c.Params("id"), op), false)
+	return answer(c, s.setDeleted(c.UserContext(), currentUser(c), c.Params("id"), opOf(c, "delete"), true), false)
 }
 
-// removeFeature soft-deletes: the feature stays, marked, so phones learn of
-// the deletion through the changes feed. Deleting twice is a duplicate.
-func (s *Server) removeFeature(ctx context.Context, u *cunjie.User, id, op string) Outcome {
+func (s *Server) restoreFeature(c *fiber.Ctx) error {
+	return answer(c, s.setDeleted(c.UserContext(), currentUser(c), c.Params("id"), opOf(c, "restore"), false), false)
+}
+
+// opOf is the ?opId= of a request, or a fresh one: without it a retry is
+// not recognised, but deleting a deleted feature changes nothing, and
+// restoring a restored one is a conflict that says so.
+func opOf(c *fiber.Ctx, action string) string {
+	if op := c.Query("opId"); op != "" {
+		return op
+	}
+	return action + "-" + newRequestID()
+}
+
+// setDeleted soft-deletes a feature (deleted) or restores it. A deleted
+// feature stays, marked, so phones learn of it through the changes feed,
+// and an admin can restore it: a deletion is never final. Deleting twice
+// is a duplicate; restoring one that is not deleted a conflict. Who may
+// delete is cunjie.MayDelete's to say; the route lets admins alone restore.
+func (s *Server) setDeleted(ctx context.Context, u *cunjie.User, id, op string, deleted bool) Outcome {
 	if !cunjie.ValidID(op) {
 		return rejected(cunjie.Invalid("opId", "1–64 letters, digits, '-' or '_'"))
 	}
-	if !u.IsStaff() {
-		return rejected(cunjie.Errorf(cunjie.EFORBIDDEN, "only inspectors and admins delete features"))
+	if deleted && !u.IsStaff() {
+		return rejected(cunjie.Errorf(cunjie.EFORBIDDEN, "only admins, and inspectors within a day of recording, delete features"))
 	}
-	return s.changeFeature(ctx, u, id, change{op: op, action: "delete", apply: func(cur, next *cunjie.Feature, _ *geo.Index) *Outcome {
-		if cur.Deleted {
+	action := map[bool]string{true: "delete", false: "restore"}[deleted]
+	return s.changeFeature(ctx, u, id, &change{op: op, action: action, apply: func(cur, next *cunjie.Feature, _ *geo.Index) *Outcome {
+		switch {
+		case cur.Deleted == deleted && deleted:
 			return &Outcome{Result: resultDuplicate, Feature: cur}
+		case cur.Deleted == deleted:
+			o := conflict(cur, "feature %s is not deleted", id)
+			return &o
 		}
-		next.Deleted = true
+		if deleted {
+			if err := cunjie.MayDelete(u, cur, s.now()); err != nil {
+				o := rejected(err)
+				return &o
+			}
+		}
+		next.Deleted = deleted
 		next.Version = cur.Version + 1
 		return nil
 	}})
@@ -111,13 +139,24 @@ func (s *Server) addEvent(ctx context.Context, u *cunjie.User, featureID string,
 	now := s.now().UTC()
 	ev := cunjie.Event{ID: w.ID, Feature: featureID, Type: w.Type, At: w.At.UTC(), Location: w.Location, Note: w.Note,
 		Photos: nonNil(w.Photos), Status: w.Status, By: u.Username, Stored: now.Truncate(time.Millisecond)}
-	return s.changeFeature(ctx, u, featureID, change{op: w.OpID, action: "event", events: []cunjie.Event{ev},
+	return s.changeFeature(ctx, u, featureID, &change{op: w.OpID, action: "event", events: []cunjie.Event{ev},
 		apply: func(cur, next *cunjie.Feature, _ *geo.Index) *Outcome {
 			if cur.Deleted {
 				o := conflict(cur, "feature %s was deleted", featureID)
 				return &o
 			}
-			if err := cunjie.ValidateEvent(cur.Kind, u.Role, &ev, now); err != nil {
+			err := cunjie.ValidateEvent(cur.Kind, &ev, now)
+			if err == nil && ev.Status != "" {
+				// The event's stage or status is a change of the
+				// feature like any other; its note is the reason.
+				after := maps.Clone(cur.Attrs)
+				after[cunjie.StatusAttr(cur.Kind)] = ev.Status
+				err = eventFields(cunjie.CheckAttrChange(u.Role, cur.Kind, cur.Attrs, after, ev.Note))
+			}
+			if err == nil {
+				err = s.checkPhotoNames(ctx, u, cur.Village, ev.Photos)
+			}
+			if err != nil {
 				o := rejected(err)
 				return &o
 			}
@@ -318,7 +357,7 @@ func (s *Server) applySync(ctx context.Context, u *cunjie.User, ops []SyncOp, ba
 			}
 			outcomes[i] = s.addEvent(ctx, u, op.ID, w)
 		case "deleteFeature":
-			outcomes[i] = s.removeFeature(ctx, u, op.ID, op.OpID)
+			outcomes[i] = s.setDeleted(ctx, u, op.ID, op.OpID, true)
 		case "putInspection":
 			w := op.Inspection
 			if w == nil {
@@ -339,7 +378,7 @@ func (s *Server) applySync(ctx context.Context, u *cunjie.User, ops []SyncOp, ba
 	results := make([]SyncResult, len(ops))
 	for i, o := range outcomes {
 		s.metrics.syncOps.WithLabelValues(o.Result).Inc()
-		r := SyncResult{OpID: ops[i].OpID, Result: o.Result, Feature: o.Feature, Inspection: bodies[i]}
+		r := SyncResult{OpID: ops[i].OpID, Result: o.Result, Feature: shown(u, o.Feature), Inspection: bodies[i]}
 		if r.OpID == "" && ops[i].Feature != nil {
 			r.OpID = ops[i].Feature.OpID
 		}
@@ -392,8 +431,9 @@ func (s *Server) changes(c *fiber.Ctx) error {
 	}
 	fs := make([]*cunjie.Feature, len(items))
 	next := since
+	u := currentUser(c)
 	for i, it := range items {
-		fs[i] = it.Value.(*cunjie.Feature)
+		fs[i] = shown(u, it.Value.(*cunjie.Feature))
 		next = it.Seq
 	}
 	return c.JSON(fiber.Map{"village": code, "features": fs, "next": strconv.FormatInt(next, 10), "more": more})
@@ -403,4 +443,25 @@ func (s *Server) changes(c *fiber.Ctx) error {
 // and the benchmarks use it).
 func (s *Server) Apply(ctx context.Context, u *cunjie.User, ops []SyncOp) []SyncResult {
 	return s.applySync(ctx, u, ops, make([]error, len(ops)))
+}
+
+// eventFields names an event's fields in an error about the change it
+// makes: its status, and its note as the reason.
+func eventFields(err error) error {
+	var e *cunjie.Error
+	if !errors.As(err, &e) || len(e.Fields) == 0 {
+		return err
+	}
+	out := *e
+	out.Fields = map[string]string{}
+	for k, v := range e.Fields {
+		switch {
+		case k == "reason":
+			k = "note"
+		case strings.HasPrefix(k, "attrs."):
+			k = "status"
+		}
+		out.Fields[k] = v
+	}
+	return &out
 }

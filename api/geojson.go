@@ -343,8 +343,10 @@ func (w *jsonBuf) collection(fs []*cunjie.Feature) {
 var collectionBufs = sync.Pool{New: func() any { return new(jsonBuf) }}
 
 // sendCollection answers fs as a GeoJSON FeatureCollection, as c.JSON
-// would for newCollection filled with toGeoFeature.
+// would for newCollection filled with toGeoFeature, as the caller may see
+// them (see shown).
 func sendCollection(c *fiber.Ctx, fs []*cunjie.Feature) error {
+	fs = shownAll(currentUser(c), fs)
 	w := collectionBufs.Get().(*jsonBuf)
 	defer func() {
 		w.b, w.err = w.b[:0], nil

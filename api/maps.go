@@ -323,7 +323,7 @@ func (s *Server) nearest(c *fiber.Ctx) error {
 	}
 	fc := newCollection(len(hits))
 	for _, h := range hits {
-		gf := toGeoFeature(h.Item.Value.(*cunjie.Feature))
+		gf := toGeoFeature(shown(currentUser(c), h.Item.Value.(*cunjie.Feature)))
 		d := round(h.DistM, 2)
 		gf.Properties.(*FeatureProps).DistanceM = &d
 		fc.Features = append(fc.Features, gf)

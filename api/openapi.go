@@ -120,8 +120,13 @@ var schemas = map[string]any{
 	"CreateUser":    obj(map[string]any{"username": str, "password": str, "name": str, "role": role, "villages": strArr}, "username", "password", "role"),
 	"PatchUser":     obj(map[string]any{"name": str, "password": str, "role": role, "villages": strArr, "disabled": boolT}),
 	"Location":      obj(map[string]any{"lon": num, "lat": num, "accuracy": num}, "lon", "lat"),
-	"FeatureWrite": obj(map[string]any{"opId": str, "kind": kindT, "location": ref("Location"), "attrs": map[string]any{"type": "object"},
-		"photos": strArr, "baseVersion": map[string]string{"type": "integer"}, "village": str}, "opId", "kind", "location"),
+	"FeatureWrite": obj(map[string]any{"opId": str, "kind": kindT, "location": ref("Location"),
+		"attrs": map[string]any{"type": "object", "description": "On an update, an attribute left out keeps its stored value and one sent as null (or blank) is cleared. " +
+			"Who may change what (GET /kinds): household heads, owners and subsidies are staff's; a settled record (accepted, completed, demolished) " +
+			"has its settled fields changed by staff only, with a reason; a stage goes back only by staff, with a reason. Refused: 403 naming attrs.<name>."},
+		"reason":      map[string]any{"type": "string", "maxLength": 500, "description": "why a settled record changes or a stage goes back; kept as a corrected event"},
+		"photos":      map[string]any{"type": "array", "items": str, "description": "photos the writer uploaded, or of the feature's village; staff may name any"},
+		"baseVersion": map[string]string{"type": "integer"}, "village": str}, "opId", "kind", "location"),
 	"Feature": obj(map[string]any{"id": str, "village": str, "kind": kindT, "location": ref("Location"), "attrs": map[string]any{"type": "object"},
 		"photos": strArr, "flags": obj(map[string]any{"lowAccuracy": boolT, "outsideVillage": boolT, "possibleDuplicate": str, "photosPending": strArr}),
 		"version": map[string]string{"type": "integer"}, "seq": map[string]string{"type": "integer"}, "deleted": boolT,

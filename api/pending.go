@@ -11,7 +11,7 @@ import (
 // markPendingPhotos sets each feature's photosPending to the photos it (or
 // one of its latest events) names that have not arrived yet, and links the
 // arrived ones to the feature's village for the photo access checks.
-func (s *Server) markPendingPhotos(ctx context.Context, fs []*cunjie.Feature) {
+func (s *Server) markPendingPhotos(ctx context.Context, u *cunjie.User, fs []*cunjie.Feature) {
 	for _, f := range fs {
 		ids := slices.Clone(f.Photos)
 		for _, e := range f.Events {
@@ -26,7 +26,7 @@ func (s *Server) markPendingPhotos(ctx context.Context, fs []*cunjie.Feature) {
 		// Say the feature waits before looking whether the photos are
 		// there: a photo arriving in between then finds the record and
 		// clears the flag (it waits for our village lock to do so).
-		if err := s.store.AddPendingPhotos(ctx, f.Village, f.ID, ids); err != nil {
+		if err := s.store.AddPendingPhotos(ctx, f.Village, f.ID, u.ID, ids); err != nil {
 			s.log.Warn("pending photos not recorded", "feature", f.ID, "err", err)
 		}
 		missing, err := s.store.LinkPhotos(ctx, f.Village, ids)
@@ -56,7 +56,7 @@ func (s *Server) photoArrived(ctx context.Context, photoID string) {
 		}
 	}
 	for _, id := range features {
-		o := s.changeFeature(ctx, systemUser, id, change{op: "photo-" + photoID, action: "photos",
+		o := s.changeFeature(ctx, systemUser, id, &change{op: "photo-" + photoID, action: "photos",
 			apply: func(cur, next *cunjie.Feature, _ *geo.Index) *Outcome {
 				if !slices.Contains(cur.Flags.PhotosPending, photoID) {
 					return &Outcome{Result: resultDuplicate, Feature: cur}
@@ -67,4 +67,38 @@ func (s *Server) photoArrived(ctx context.Context, photoID string) {
 			s.log.Warn("photos pending flag not cleared", "feature", id, "err", o.Err)
 		}
 	}
+}
+
+// checkPhotoNames refuses the photos u may not name on a record of
+// village: one uploaded by someone else that belongs to no village or to
+// another, or one not uploaded yet that another person's record awaits.
+// Otherwise a person could take a photo that is not theirs into their own
+// village, read it, and take it from its uploader's. Staff may name any.
+func (s *Server) checkPhotoNames(ctx context.Context, u *cunjie.User, village string, ids []string) error {
+	if u.IsStaff() {
+		return nil
+	}
+	for _, id := range ids {
+		p, err := s.store.Photo(ctx, id)
+		switch {
+		case err == nil:
+			if p.UploadedBy == u.ID || p.Village == village {
+				continue
+			}
+		case cunjie.ErrorCode(err) == cunjie.ENOTFOUND:
+			by, err := s.store.PhotoAwaitedBy(ctx, id)
+			if err != nil {
+				return err
+			}
+			if by == "" || by == u.ID {
+				continue
+			}
+		default:
+			return err
+		}
+		e := cunjie.Errorf(cunjie.EFORBIDDEN, "photo %s is another person's; take a photo of your own", id)
+		e.Fields = map[string]string{"photos": "photo " + id + " is another person's"}
+		return e
+	}
+	return nil
 }

@@ -92,6 +92,18 @@ func (s *Server) StorePhoto(ctx context.Context, u *cunjie.User, id string, body
 	} else if cunjie.ErrorCode(err) != cunjie.ENOTFOUND {
 		return nil, false, err
 	}
+	// A record that names a photo before it is uploaded keeps its place
+	// for its writer: another person's bytes under that id would show in
+	// a record that is not theirs.
+	if !u.IsStaff() {
+		by, err := s.store.PhotoAwaitedBy(ctx, id)
+		if err != nil {
+			return nil, false, err
+		}
+		if by != "" && by != u.ID && by != systemUser.ID {
+			return nil, false, cunjie.Errorf(cunjie.EFORBIDDEN, "photo %s is awaited by another person's record; a new photo needs a new id", id)
+		}
+	}
 	thumb, err := makeThumb(body, thumbSide)
 	if err != nil {
 		return nil, false, err

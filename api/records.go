@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -22,6 +24,9 @@ type FeatureWrite struct {
 	Attrs       map[string]any   `json:"attrs"`
 	Photos      []string         `json:"photos"`
 	BaseVersion int64            `json:"baseVersion"`
+	// Reason says why a settled record's stage or money changes, or why a
+	// stage goes back; the history keeps it as a "corrected" event.
+	Reason string `json:"reason"`
 	// Village is read only for a point that lies in no village.
 	Village string `json:"village"`
 	// Fields only the server sets: sent, they are refused, not ignored.
@@ -60,8 +65,10 @@ type featureCreate struct {
 	f     *cunjie.Feature
 }
 
-// checkFeatureWrite validates what any write of a feature carries.
-func checkFeatureWrite(id string, w *FeatureWrite, u *cunjie.User) (map[string]any, error) {
+// checkFeatureWrite validates what any write of a feature carries, and
+// answers its attributes normalized (for a create; an update normalizes
+// them again merged with the stored ones).
+func checkFeatureWrite(id string, w *FeatureWrite) (map[string]any, error) {
 	fe := cunjie.FieldErrors{}
 	if !cunjie.ValidID(id) {
 		fe.Add("id", "1–64 letters, digits, '-' or '_'")
@@ -137,21 +144,24 @@ func (s *Server) putFeatures(ctx context.Context, u *cunjie.User, ids []string, 
 		run = run[:0]
 	}
 	for i, w := range ws {
-		attrs, err := checkFeatureWrite(ids[i], w, u)
+		attrs, err := checkFeatureWrite(ids[i], w)
 		if err != nil {
 			out[i] = rejected(err)
 			continue
 		}
 		if w.BaseVersion > 0 {
 			flush()
-			out[i] = s.updateFeature(ctx, u, ids[i], w, attrs)
+			out[i] = s.updateFeature(ctx, u, ids[i], w)
 			continue
 		}
-		if err := cunjie.CheckRoleAttrs(u.Role, w.Kind, attrs); err != nil {
+		if err := cunjie.CheckAttrChange(u.Role, w.Kind, nil, attrs, w.Reason); err != nil {
 			out[i] = rejected(err)
 			continue
 		}
 		village, outside, err := s.villageFor(u, *w.Location, w.Village)
+		if err == nil {
+			err = s.checkPhotoNames(ctx, u, village, w.Photos)
+		}
 		if err != nil {
 			out[i] = rejected(err)
 			continue
@@ -221,7 +231,7 @@ func (s *Server) createFeatures(ctx context.Context, u *cunjie.User, run []featu
 		byVillage[c.f.Village] = append(byVillage[c.f.Village], c)
 	}
 	for _, village := range slices.Sorted(maps.Keys(byVillage)) {
-		s.insertVillageFeatures(ctx, village, byVillage[village], out)
+		s.insertVillageFeatures(ctx, u, village, byVillage[village], out)
 	}
 }
 
@@ -241,7 +251,7 @@ func (s *Server) replayCreate(ctx context.Context, c featureCreate) Outcome {
 	return Outcome{Result: resultDuplicate, Feature: cur}
 }
 
-func (s *Server) insertVillageFeatures(ctx context.Context, village string, cs []featureCreate, out []Outcome) {
+func (s *Server) insertVillageFeatures(ctx context.Context, u *cunjie.User, village string, cs []featureCreate, out []Outcome) {
 	fail := func(err error) {
 		for _, c := range cs {
 			out[c.index] = rejected(err)
@@ -272,7 +282,7 @@ func (s *Server) insertVillageFeatures(ctx context.Context, village string, cs [
 		pending.Put(featureItem(f))
 		fs[i] = f
 	}
-	s.markPendingPhotos(ctx, fs)
+	s.markPendingPhotos(ctx, u, fs)
 	existed, err := s.store.InsertFeatures(ctx, village, fs)
 	if err != nil {
 		s.index.Invalidate(village)
@@ -391,13 +401,14 @@ type change struct {
 	// apply returns the next state from a copy of the current one, or an
 	// Outcome to answer instead (conflict, rejection).
 	apply func(cur, next *cunjie.Feature, x *geo.Index) *Outcome
-	// events are appended to the history with the audit entry.
+	// events are appended to the history with the audit entry; apply may
+	// add to them.
 	events []cunjie.Event
 }
 
 // changeFeature runs one change on a stored feature: replayed ops answer
 // duplicate, the rest are compare-and-set against the version in memory.
-func (s *Server) changeFeature(ctx context.Context, u *cunjie.User, id string, ch change) Outcome {
+func (s *Server) changeFeature(ctx context.Context, u *cunjie.User, id string, ch *change) Outcome {
 	ref, err := s.findFeature(ctx, u, id)
 	if err != nil {
 		return rejected(err)
@@ -432,7 +443,7 @@ func (s *Server) changeFeature(ctx context.Context, u *cunjie.User, id string, c
 	next.UpdatedBy, next.UpdatedAt = u.Username, now
 	next.Ops = keepLast(cur.Ops, op, cunjie.RecentOps)
 	next.Changes = cur.Changes + 1
-	s.markPendingPhotos(ctx, []*cunjie.Feature{next})
+	s.markPendingPhotos(ctx, u, []*cunjie.Feature{next})
 	seq, err := s.reserveSeqs(ctx, vi, ref.Village, 1)
 	if err != nil {
 		return rejected(err)
@@ -479,9 +490,12 @@ func cloneFeature(f *cunjie.Feature) *cunjie.Feature {
 	return &c
 }
 
-// updateFeature applies a PUT with a baseVersion.
-func (s *Server) updateFeature(ctx context.Context, u *cunjie.User, id string, w *FeatureWrite, attrs map[string]any) Outcome {
-	return s.changeFeature(ctx, u, id, change{op: w.OpID, action: "update", apply: func(cur, next *cunjie.Feature, x *geo.Index) *Outcome {
+// updateFeature applies a PUT with a baseVersion. The attributes sent are
+// merged into the stored ones (see cunjie.MergeAttrs): one left out keeps
+// its value, one sent as null clears it.
+func (s *Server) updateFeature(ctx context.Context, u *cunjie.User, id string, w *FeatureWrite) Outcome {
+	ch := &change{op: w.OpID, action: "update"}
+	ch.apply = func(cur, next *cunjie.Feature, x *geo.Index) *Outcome {
 		if cur.Deleted {
 			o := conflict(cur, "feature %s was deleted", id)
 			return &o
@@ -494,12 +508,16 @@ func (s *Server) updateFeature(ctx context.Context, u *cunjie.User, id string, w
 			o := conflict(cur, "feature %s is at version %d, not %d", id, cur.Version, w.BaseVersion)
 			return &o
 		}
-		status := cunjie.StatusAttr(cur.Kind)
-		if attrs[status] != cur.Attrs[status] {
-			if err := cunjie.CheckRoleAttrs(u.Role, cur.Kind, attrs); err != nil {
-				o := rejected(err)
-				return &o
-			}
+		attrs, err := cunjie.NormalizeAttrs(cur.Kind, cunjie.MergeAttrs(cur.Attrs, w.Attrs))
+		if err == nil {
+			err = cunjie.CheckAttrChange(u.Role, cur.Kind, cur.Attrs, attrs, w.Reason)
+		}
+		if err == nil {
+			err = s.checkPhotoNames(ctx, u, cur.Village, added(cur.Photos, w.Photos))
+		}
+		if err != nil {
+			o := rejected(err)
+			return &o
 		}
 		code, ok := s.villages.Load().Locate(orb.Point{w.Location.Lon, w.Location.Lat})
 		if ok && code != cur.Village {
@@ -516,8 +534,39 @@ func (s *Server) updateFeature(ctx context.Context, u *cunjie.User, id string, w
 		if moved {
 			next.Flags.PossibleDuplicate = nearDuplicate(x, next)
 		}
+		if cunjie.NeedsReason(cur.Kind, cur.Attrs, attrs) {
+			// Who changed a settled record and why stays in its history
+			// and among its latest events.
+			ev := correction(u, cur, attrs, w, s.now())
+			ch.events = append(ch.events, ev)
+			next.Events = latestEvents(cur.Events, ev)
+		}
 		return nil
-	}})
+	}
+	return s.changeFeature(ctx, u, id, ch)
+}
+
+// correction is the event that records a change the rules ask a reason
+// for; its id comes from the op, so a replay makes the same event.
+func correction(u *cunjie.User, cur *cunjie.Feature, attrs map[string]any, w *FeatureWrite, now time.Time) cunjie.Event {
+	now = now.UTC().Truncate(time.Millisecond)
+	ev := cunjie.Event{ID: fmt.Sprintf("corrected-%016x", uint64(cunjie.HashOp(w.OpID))), Feature: cur.ID, Type: "corrected",
+		At: now, Note: strings.TrimSpace(w.Reason), Photos: []string{}, By: u.Username, Stored: now}
+	if st := cunjie.StatusAttr(cur.Kind); attrs[st] != cur.Attrs[st] {
+		ev.Status, _ = attrs[st].(string)
+	}
+	return ev
+}
+
+// added lists the ids of next that are not in prev.
+func added(prev, next []string) []string {
+	var out []string
+	for _, id := range next {
+		if !slices.Contains(prev, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // diff lists the fields a write changed, for the audit log.

@@ -49,7 +49,8 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/features/near", summary: "Nearest features (?lon=&lat=&kind=&limit=&maxDistance=), each with distance_m", tag: "map", handler: s.nearest, response: "FeatureCollection"},
 		{method: "PUT", path: "/features/:id", summary: "Create (no baseVersion) or update (baseVersion = the version edited) a feature; idempotent by opId", tag: "features", handler: s.putFeature, body: "FeatureWrite", response: "Feature"},
 		{method: "GET", path: "/features/:id", summary: "One feature", tag: "features", handler: s.getFeature, response: "Feature"},
-		{method: "DELETE", path: "/features/:id", summary: "Soft-delete a feature (?opId=)", tag: "features", roles: staffWriters, handler: s.deleteFeature, response: "Feature"},
+		{method: "DELETE", path: "/features/:id", summary: "Soft-delete a feature (?opId=): admins any, inspectors what they recorded themselves in the last 24 hours; an admin restores it", tag: "features", roles: staffWriters, handler: s.deleteFeature, response: "Feature"},
+		{method: "POST", path: "/features/:id/restore", summary: "Restore a deleted feature (?opId=); 409 when it is not deleted", tag: "features", roles: adminOnly, handler: s.restoreFeature, response: "Feature"},
 		{method: "POST", path: "/features/:id/events", summary: "Record an event on a feature; one that sets a status or stage changes the feature", tag: "features", handler: s.postEvent, body: "EventWrite", response: "Feature"},
 		{method: "GET", path: "/features/:id/events", summary: "A feature's full event history", tag: "features", handler: s.listEvents},
 		{method: "POST", path: "/sync", summary: "A batch of up to 500 ops (putFeature, addEvent, deleteFeature); one result per op", tag: "sync", handler: s.sync, body: "SyncRequest", response: "SyncResponse"},
@@ -64,6 +65,7 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/export/features.kml", summary: "Download features as KML, a folder per village with its boundary (?village=&kind=); streamed", tag: "export", handler: s.exportKML},
 		{method: "GET", path: "/export/features.xlsx", summary: "Download features as an Excel workbook, a sheet per kind (?village=&kind=); streamed", tag: "export", handler: s.exportXLSX},
 
+		{method: "GET", path: "/kinds", summary: "What each kind records: attributes with their types, defaults and who may change them, event types, settled stages", tag: "meta", handler: s.kinds},
 		{method: "GET", path: "/config", summary: "Settings the web app needs: the map tile source", tag: "meta", handler: s.config},
 		{method: "GET", path: "/openapi.json", summary: "This document", tag: "meta", handler: s.openAPI},
 	}

@@ -30,6 +30,8 @@ import (
 const (
 	MaxJSONBody   = 1 << 20  // 1 MiB for an ordinary JSON request
 	MaxImportBody = 32 << 20 // 32 MiB for a village boundary file
+	// MaxHeaderBytes bounds a request's line and headers together.
+	MaxHeaderBytes = 16 << 10
 )
 
 // Options configure the server.
@@ -166,7 +168,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		ReadTimeout:             60 * time.Second,
 		WriteTimeout:            10 * time.Minute,
 		IdleTimeout:             120 * time.Second,
-		ReadBufferSize:          16 << 10, // room for long headers, bounded
+		ReadBufferSize:          MaxHeaderBytes, // room for long headers, bounded: more answers 431
 		EnableTrustedProxyCheck: len(o.TrustedProxies) > 0,
 		TrustedProxies:          o.TrustedProxies,
 		ProxyHeader:             proxyHeader(o.TrustedProxies),
@@ -253,13 +255,17 @@ func (s *Server) recoverer(c *fiber.Ctx) (err error) {
 func (s *Server) requestID(c *fiber.Ctx) error {
 	id := c.Get("X-Request-Id")
 	if id == "" || len(id) > 64 || strings.ContainsAny(id, " \t\r\n\"") {
-		var b [8]byte
-		rand.Read(b[:])
-		id = hex.EncodeToString(b[:])
+		id = newRequestID()
 	}
 	c.Locals("requestId", id)
 	c.Set("X-Request-Id", id)
 	return c.Next()
+}
+
+func newRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 func requestID(c *fiber.Ctx) string {

@@ -52,3 +52,23 @@ test('applyOp counts versions as the server will', () => {
   const emptied = applyOp(bin, { type: 'addEvent', id: 'b1', opId: 'o4', event: { id: 'e3', type: 'emptied', at: '2026-01-01T00:00:00Z', photos: [] } });
   assert.equal(emptied.attrs.status, 'ok', 'emptying a bin sets it ok, as the server does');
 });
+
+test('an edit merges as the server merges, and the rules match the server rules', async () => {
+  const { mergeAttrs, needsReason, editable, allowedValues, attrsOf } = await import('../pwa/src/schema.js');
+  const stored = { stage: 'accepted', household_head: '李四', subsidy_yuan: 800, note: '旧' };
+  assert.deepEqual(mergeAttrs(stored, { note: '新', subsidy_yuan: null, type: 'biogas' }),
+    { stage: 'accepted', household_head: '李四', note: '新', type: 'biogas' });
+  const f = applyOp({ id: 'x', kind: 'household_toilet', version: 3, attrs: stored },
+    { type: 'putFeature', id: 'x', feature: { kind: 'household_toilet', location: { lon: 1, lat: 1 }, attrs: { note: '新' }, baseVersion: 3 } });
+  assert.equal(f.attrs.household_head, '李四', 'a field left out keeps its value');
+  assert.equal(f.attrs.stage, 'accepted');
+  assert.ok(needsReason('household_toilet', stored, { ...stored, subsidy_yuan: 900 }));
+  assert.ok(!needsReason('household_toilet', stored, { ...stored, note: 'x' }));
+  assert.ok(needsReason('housing_reform', { stage: 'approved' }, { stage: 'applied' }));
+  assert.ok(!needsReason('housing_reform', { stage: 'approved' }, { stage: 'started' }));
+  const spec = (kind, name) => attrsOf(kind).find((s) => s.name === name);
+  assert.ok(!editable('household_toilet', spec('household_toilet', 'household_head'), 'cleaner'));
+  assert.ok(!editable('household_toilet', spec('household_toilet', 'stage'), 'cleaner', stored));
+  assert.ok(editable('household_toilet', spec('household_toilet', 'note'), 'cleaner', stored));
+  assert.deepEqual(allowedValues(spec('household_toilet', 'stage'), 'cleaner', { stage: 'building' }), ['building', 'done']);
+});

@@ -80,7 +80,7 @@ func fillForBackup(t *testing.T, s *store.Store) {
 		must(err)
 	}
 	must(s.SaveSnapshot(ctx, "360803101201", 5, fs[:10]))
-	must(s.AddPendingPhotos(ctx, "360803101201", "f-001", []string{"p-missing"}))
+	must(s.AddPendingPhotos(ctx, "360803101201", "f-001", "u-1", []string{"p-missing"}))
 	// Three photos of 3 MB: their blobs need more than one restore batch
 	// of 8 MB.
 	for i := range 3 {

@@ -21,7 +21,7 @@ import (
 //
 //	photo_blobs    {_id: "<id>/full" | "<id>/thumb", sha256, data: binary}
 //	photos         {_id: id, sha256, contentType, width, height, bytes, ...}
-//	pending_photos {_id: photo id, village, features: [feature ids]}
+//	pending_photos {_id: photo id, village, by, features: [feature ids]}
 //
 // A photo is at most 8 MB (api.MaxPhotoBytes), well inside the 16 MB limit
 // of a document. The metadata document is written last and is the commit
@@ -223,20 +223,24 @@ func (s *Store) linkPhoto(ctx context.Context, col *mongo.Collection, id, villag
 }
 
 type pendingPhotoDoc struct {
-	ID       string   `bson:"_id"`
-	Village  string   `bson:"village"`
+	ID      string `bson:"_id"`
+	Village string `bson:"village"`
+	// By is the user id of whoever first named the photo: only they (or
+	// staff) may upload it.
+	By       string   `bson:"by"`
 	Features []string `bson:"features"`
 }
 
-// AddPendingPhotos records that feature featureID of village waits for each
-// of photoIDs, so the features can be found when a photo arrives.
-func (s *Store) AddPendingPhotos(ctx context.Context, village, featureID string, photoIDs []string) error {
+// AddPendingPhotos records that feature featureID of village, written by
+// user by, waits for each of photoIDs, so the features can be found when
+// a photo arrives.
+func (s *Store) AddPendingPhotos(ctx context.Context, village, featureID, by string, photoIDs []string) error {
 	col := s.db.Collection(colPendingPhotos)
 	for _, id := range photoIDs {
-		// $setOnInsert: the first village to name a photo keeps it, as in
-		// LinkPhotos.
+		// $setOnInsert: the first village and person to name a photo
+		// keep it, as in LinkPhotos.
 		_, err := col.UpdateOne(ctx, bson.M{"_id": id}, bson.M{
-			"$setOnInsert": bson.M{"village": village},
+			"$setOnInsert": bson.M{"village": village, "by": by},
 			"$addToSet":    bson.M{"features": featureID},
 		}, options.UpdateOne().SetUpsert(true))
 		if err != nil {
@@ -244,6 +248,17 @@ func (s *Store) AddPendingPhotos(ctx context.Context, village, featureID string,
 		}
 	}
 	return nil
+}
+
+// PhotoAwaitedBy returns the user id of whoever first named photo id on a
+// record while it was not uploaded yet; "" when no record waits for it.
+func (s *Store) PhotoAwaitedBy(ctx context.Context, photoID string) (string, error) {
+	var d pendingPhotoDoc
+	err := s.db.Collection(colPendingPhotos).FindOne(ctx, bson.M{"_id": photoID}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return "", nil
+	}
+	return d.By, err
 }
 
 // TakePendingPhoto returns and forgets the features waiting for a photo;

@@ -225,13 +225,13 @@ func TestPhotoLinkAndPending(t *testing.T) {
 	}
 
 	// Two features wait for "later", one of them twice.
-	if err := s.AddPendingPhotos(ctx, v1, "f1", []string{"later"}); err != nil {
+	if err := s.AddPendingPhotos(ctx, v1, "f1", "u1", []string{"later"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AddPendingPhotos(ctx, v2, "f2", []string{"later", "other"}); err != nil {
+	if err := s.AddPendingPhotos(ctx, v2, "f2", "u2", []string{"later", "other"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AddPendingPhotos(ctx, v1, "f1", []string{"later"}); err != nil {
+	if err := s.AddPendingPhotos(ctx, v1, "f1", "u1", []string{"later"}); err != nil {
 		t.Fatal(err)
 	}
 	village, features, err := s.TakePendingPhoto(ctx, "later")

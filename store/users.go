@@ -183,7 +183,10 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (*c
 	if err != nil {
 		hash = dummyHash
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil || d.Disabled {
+	// No stored password is longer than cunjie.MaxPasswordBytes; a longer
+	// one must not match on its first 72 bytes, which is all bcrypt reads.
+	tooLong := len(password) > cunjie.MaxPasswordBytes
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil || d.Disabled || tooLong {
 		return nil, cunjie.Errorf(cunjie.EUNAUTHORIZED, "wrong username or password")
 	}
 	return d.toDomain(), nil

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cunjie/cunjie"
 )
 
 // Config is everything the program reads from flags and the environment.
@@ -147,8 +149,8 @@ func (c Config) validate() error {
 	if !dbNameRe.MatchString(c.DB) {
 		errs = append(errs, fmt.Errorf("--db / CUNJIE_DB: %q must be 1–63 letters, digits, '_' or '-'", c.DB))
 	}
-	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
-		errs = append(errs, errors.New("CUNJIE_ADMIN_PASSWORD: at least 8 characters"))
+	if c.AdminPassword != "" && (len(c.AdminPassword) < cunjie.MinPasswordLen || len(c.AdminPassword) > cunjie.MaxPasswordBytes) {
+		errs = append(errs, fmt.Errorf("CUNJIE_ADMIN_PASSWORD: %d to %d bytes (a Chinese character takes 3)", cunjie.MinPasswordLen, cunjie.MaxPasswordBytes))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("--log-format / CUNJIE_LOG_FORMAT: %q is not text or json", c.LogFormat))

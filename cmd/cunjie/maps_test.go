@@ -313,7 +313,7 @@ func TestVillageMapShowsEveryWrite(t *testing.T) {
 		t.Errorf("viewport does not show %s as it now is", id)
 	}
 
-	tw.insp.must(200, "DELETE", "/api/v1/features/"+id+"?opId="+newID("del"), nil)
+	tw.admin.must(200, "DELETE", "/api/v1/features/"+id+"?opId="+newID("del"), nil)
 	var fc mapCollection
 	tw.insp.must(200, "GET", path, nil).JSON(&fc)
 	for _, f := range fc.Features {

@@ -5,7 +5,7 @@
 
 import { tx, req, get, getAll, getMeta } from './idb.js';
 import { api } from './api.js';
-import { statusAttr, statusValues, withDefaults, RESTORING_EVENTS } from './schema.js';
+import { statusAttr, statusValues, withDefaults, mergeAttrs, RESTORING_EVENTS } from './schema.js';
 import { locate } from './geo.js';
 
 const LATEST_EVENTS = 5; // as many as the server keeps inline
@@ -25,7 +25,7 @@ export function applyOp(f, op, villages = []) {
         };
     next.kind = w.kind;
     next.location = w.location;
-    next.attrs = withDefaults(w.kind, w.attrs || {});
+    next.attrs = withDefaults(w.kind, f ? mergeAttrs(f.attrs, w.attrs) : mergeAttrs({}, w.attrs));
     next.photos = [...(w.photos || [])];
     next.updatedAt = op.createdAt;
     next.pending = true;

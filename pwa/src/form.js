@@ -1,14 +1,17 @@
 // Forms generated from the schema table: one control per attribute, read
 // back into the attrs object the API takes. Empty fields are left out, so
-// the server fills its defaults.
+// the server fills its defaults or keeps what it has; a field the person
+// emptied is sent as null, which clears it. Attributes the role may not
+// set are not shown (names and money for a cleaner) or shown fixed (the
+// settled fields of an accepted record): left out, the server keeps them.
 
-import { attrsOf, allowedValues } from './schema.js';
+import { attrsOf, allowedValues, editable } from './schema.js';
 import { t, valueLabel } from './i18n.js';
 import { h, field, setError, toast } from './ui.js';
 import { savePhoto, photoURL } from './photos.js';
 import { del } from './idb.js';
 
-function control(spec, value, role) {
+function control(spec, value, role, cur) {
   const id = `attr-${spec.name}`;
   const hint = spec.def !== undefined ? valueLabel(spec.name, spec.def) : '';
   switch (spec.type) {
@@ -20,7 +23,7 @@ function control(spec, value, role) {
         value: value ?? '', placeholder: hint,
       });
     case 'enum': {
-      const values = allowedValues(spec, role);
+      const values = allowedValues(spec, role, cur);
       const sel = h('select', { id, name: spec.name },
         h('option', { value: '' }, hint ? `${t('common.unset')} (${hint})` : t('common.unset')),
         values.map((v) => h('option', { value: v }, valueLabel(spec.name, v))));
@@ -49,18 +52,26 @@ function control(spec, value, role) {
 
 // attrForm returns the form's element and read(), which gives the attrs
 // or null after marking the fields that are wrong.
-export function attrForm(kind, attrs = {}, role = '') {
-  const specs = attrsOf(kind);
-  const controls = specs.map((s) => [s, control(s, attrs[s.name], role)]);
+// cur is the stored feature's attrs when editing one.
+export function attrForm(kind, attrs = {}, role = '', cur = undefined) {
+  const specs = attrsOf(kind).filter((s) => !s.staffOnly || editable(kind, s, role, undefined));
+  const controls = specs.map((s) => {
+    const c = control(s, attrs[s.name], role, cur);
+    if (!editable(kind, s, role, cur)) c.disabled = true;
+    return [s, c];
+  });
   const el = h('div.attrs', controls.map(([s, c]) => field(t(`attr.${s.name}`), c)));
 
   function read() {
     const out = {};
     let ok = true;
     for (const [s, c] of controls) {
+      if (c.disabled) continue;
       const raw = c.value.trim();
       let problem = '';
-      if (raw !== '') {
+      if (raw === '' && attrs[s.name] !== undefined && attrs[s.name] !== null && attrs[s.name] !== '') {
+        out[s.name] = null; // emptied by the person: clear it
+      } else if (raw !== '') {
         if (s.type === 'int' || s.type === 'number') {
           const n = Number(raw);
           if (!Number.isFinite(n) || (s.type === 'int' && !Number.isInteger(n))) problem = t(s.type === 'int' ? 'form.int' : 'form.number');

@@ -125,6 +125,7 @@ const zh = {
   'event.cleared': '清理',
   'event.inspected': '检查',
   'event.stage_changed': '进度变更',
+  'event.corrected': '更正',
 
   'role.admin': '镇办',
   'role.inspector': '检查员',
@@ -135,6 +136,9 @@ const zh = {
   'capture.edit': '修改：{kind}',
   'capture.saved': '已保存，联网后自动上传',
   'capture.savedEdit': '修改已保存，联网后自动上传',
+  'capture.reason': '修改原因',
+  'capture.reasonHint': '已验收、已竣工或已拆除的记录改动，或进度回退时必填',
+  'capture.reasonNeeded': '这项改动须写明原因：记录已验收（竣工、拆除）或进度回退',
 
   'gps.title': '位置',
   'gps.waiting': '正在定位…',
@@ -580,6 +584,7 @@ const en = {
   'event.cleared': 'Cleared',
   'event.inspected': 'Inspected',
   'event.stage_changed': 'Stage changed',
+  'event.corrected': 'Corrected',
 
   'role.admin': 'Town office',
   'role.inspector': 'Inspector',
@@ -590,6 +595,9 @@ const en = {
   'capture.edit': 'Edit: {kind}',
   'capture.saved': 'Saved; it is sent when there is a connection',
   'capture.savedEdit': 'Change saved; it is sent when there is a connection',
+  'capture.reason': 'Reason for the change',
+  'capture.reasonHint': 'needed to change an accepted, completed or demolished record, or to set a stage back',
+  'capture.reasonNeeded': 'Say why: the record is settled, or its stage goes back',
 
   'gps.title': 'Position',
   'gps.waiting': 'Finding your position…',

@@ -63,41 +63,44 @@ export const KINDS = {
   household_toilet: {
     color: '#f4511e',
     attrs: [
-      { name: 'household_head', type: 'string', maxLen: 32 },
-      { name: 'type', type: 'enum', values: ['three_compartment', 'double_urn', 'sewer_flush', 'biogas'] },
+      { name: 'household_head', type: 'string', maxLen: 32, staffOnly: true },
+      { name: 'type', type: 'enum', values: ['three_compartment', 'double_urn', 'sewer_flush', 'biogas'], settled: true },
       { name: 'tap_water', type: 'bool', def: false },
-      { name: 'subsidy_yuan', type: 'number', min: 0, max: 1000000 },
-      { name: 'stage', type: 'enum', values: ['planned', 'building', 'done', 'accepted'], def: 'planned' },
-      { name: 'completed_on', type: 'date' },
+      { name: 'subsidy_yuan', type: 'number', min: 0, max: 1000000, staffOnly: true, settled: true },
+      { name: 'stage', type: 'enum', values: ['planned', 'building', 'done', 'accepted'], def: 'planned', settled: true },
+      { name: 'completed_on', type: 'date', settled: true },
     ],
-    events: ['stage_changed', 'inspected'],
+    events: ['stage_changed', 'inspected', 'corrected'],
+    settledStages: ['accepted'],
   },
   demolition: {
     color: '#757575',
     attrs: [
-      { name: 'owner', type: 'string', maxLen: 32 },
-      { name: 'structure', type: 'enum', values: ['adobe', 'brick_wood', 'other'] },
-      { name: 'area_m2', type: 'number', min: 1, max: 10000 },
-      { name: 'stage', type: 'enum', values: ['surveyed', 'scheduled', 'demolished'], def: 'surveyed' },
-      { name: 'demolished_on', type: 'date' },
+      { name: 'owner', type: 'string', maxLen: 32, staffOnly: true },
+      { name: 'structure', type: 'enum', values: ['adobe', 'brick_wood', 'other'], settled: true },
+      { name: 'area_m2', type: 'number', min: 1, max: 10000, settled: true },
+      { name: 'stage', type: 'enum', values: ['surveyed', 'scheduled', 'demolished'], def: 'surveyed', settled: true },
+      { name: 'demolished_on', type: 'date', settled: true },
     ],
-    events: ['stage_changed', 'inspected'],
+    events: ['stage_changed', 'inspected', 'corrected'],
+    settledStages: ['demolished'],
   },
   housing_reform: {
     color: '#c0ca33',
     attrs: [
-      { name: 'household_head', type: 'string', maxLen: 32 },
+      { name: 'household_head', type: 'string', maxLen: 32, staffOnly: true },
       { name: 'category', type: 'enum', values: ['homeless', 'dilapidated', 'five_guarantees', 'minimum_living', 'hardship'] },
-      { name: 'mode', type: 'enum', values: ['new_build', 'repair'] },
-      { name: 'subsidy_yuan', type: 'number', min: 0, max: 1000000 },
+      { name: 'mode', type: 'enum', values: ['new_build', 'repair'], settled: true },
+      { name: 'subsidy_yuan', type: 'number', min: 0, max: 1000000, staffOnly: true, settled: true },
       { name: 'plot_area_m2', type: 'number', min: 1, max: 10000 },
-      { name: 'building_area_m2', type: 'number', min: 1, max: 10000 },
+      { name: 'building_area_m2', type: 'number', min: 1, max: 10000, settled: true },
       { name: 'one_household_one_homestead', type: 'bool' },
       { name: 'old_house', type: 'string', maxLen: 64 },
-      { name: 'stage', type: 'enum', values: ['surveyed', 'applied', 'approved', 'started', 'completed', 'accepted'], def: 'surveyed' },
-      { name: 'completed_on', type: 'date' },
+      { name: 'stage', type: 'enum', values: ['surveyed', 'applied', 'approved', 'started', 'completed', 'accepted'], def: 'surveyed', settled: true },
+      { name: 'completed_on', type: 'date', settled: true },
     ],
-    events: ['stage_changed', 'inspected'],
+    events: ['stage_changed', 'inspected', 'corrected'],
+    settledStages: ['completed', 'accepted'],
   },
 };
 
@@ -155,11 +158,51 @@ export function titleOf(f) {
   return a.household_head || a.owner || a.name || '';
 }
 
-// Only inspectors and admins may accept works (acceptance releases the
-// subsidy); the server refuses it from a cleaner, so the form hides it.
-export function allowedValues(spec, role) {
-  if ((spec.name === 'stage') && role === 'cleaner') return spec.values.filter((v) => v !== 'accepted');
-  return spec.values;
+// Who may change what, as the server's rules (rules.go) say: names and
+// money are staff's; a settled record (accepted, completed, demolished)
+// has its settled fields changed by staff only, with a reason; a stage
+// goes back only by staff, with a reason.
+export const isStaff = (role) => role === 'admin' || role === 'inspector';
+
+export function settled(kind, attrs) {
+  return (KINDS[kind]?.settledStages || []).includes((attrs || {})[statusAttr(kind)]);
+}
+
+// editable says whether role may change attribute spec of a feature whose
+// stored attrs are cur (undefined for a new one).
+export function editable(kind, spec, role, cur) {
+  if (isStaff(role)) return true;
+  if (spec.staffOnly) return false;
+  return !(cur && spec.settled && settled(kind, cur));
+}
+
+// needsReason says whether a change from cur to next needs a reason.
+export function needsReason(kind, cur, next) {
+  if (!cur) return false;
+  const attr = statusAttr(kind);
+  const values = statusValues(kind);
+  if (attr === 'stage' && values.indexOf(next[attr]) < values.indexOf(cur[attr])) return true;
+  if (!settled(kind, cur)) return false;
+  return attrsOf(kind).some((s) => s.settled && String(cur[s.name] ?? '') !== String(next[s.name] ?? ''));
+}
+
+// A cleaner may not accept works (acceptance releases the subsidy), nor
+// set a stage back: the form offers only what the server takes.
+export function allowedValues(spec, role, cur) {
+  if (spec.name !== 'stage' || isStaff(role)) return spec.values;
+  const from = cur ? spec.values.indexOf(cur.stage) : 0;
+  return spec.values.filter((v, i) => v !== 'accepted' && i >= Math.max(from, 0));
+}
+
+// mergeAttrs applies an update as the server does: an attribute sent
+// replaces the stored one, null or blank clears it, one left out stays.
+export function mergeAttrs(stored, sent) {
+  const out = { ...stored };
+  for (const [k, v] of Object.entries(sent || {})) {
+    if (v === null || (typeof v === 'string' && v.trim() === '')) delete out[k];
+    else out[k] = v;
+  }
+  return out;
 }
 
 // withDefaults fills what the server will fill, so a record not yet sent

@@ -1,9 +1,9 @@
 // Capture: choose a kind, wait for a good GPS fix, fill the form, take
 // photos, save to the outbox. Editing an existing feature uses the same form.
 
-import { KIND_IDS, KINDS } from '../schema.js';
+import { KIND_IDS, KINDS, isStaff, settled, statusAttr, needsReason, mergeAttrs, withDefaults } from '../schema.js';
 import { t } from '../i18n.js';
-import { h, dot, toast } from '../ui.js';
+import { h, dot, toast, field, setError } from '../ui.js';
 import { attrForm, photoPicker } from '../form.js';
 import { watchGps } from '../gps.js';
 import { uuid } from '../api.js';
@@ -156,7 +156,12 @@ export async function captureForm(main, { kind, editId, redoSeq }) {
   const title = t(base || redo ? 'capture.edit' : 'capture.new', { kind: t(`kind.${kind}`) });
   const save = h('button.primary#save', { type: 'button', disabled: true }, t('common.save'));
   const place = placeBox((ok) => { save.disabled = !ok; }, start ? start.location : null);
-  const form = attrForm(kind, start ? start.attrs : {}, role);
+  const form = attrForm(kind, start ? start.attrs : {}, role, base ? base.attrs : undefined);
+  // Staff changing a settled record, or setting a stage back, say why:
+  // the server keeps it in the record's history.
+  const reason = h('input#reason', { type: 'text', maxLength: 500, autocomplete: 'off', placeholder: t('capture.reasonHint') });
+  const reasonField = field(t('capture.reason'), reason);
+  reasonField.hidden = !(base && isStaff(role) && (settled(kind, base.attrs) || statusAttr(kind) === 'stage'));
   const photos = photoPicker(start ? (start.photos || []) : []);
 
   let saved = false;
@@ -165,9 +170,18 @@ export async function captureForm(main, { kind, editId, redoSeq }) {
     if (!loc) { toast(t('form.needFix')); return; }
     const attrs = form.read();
     if (!attrs) return;
+    const why = reason.value.trim();
+    const after = base ? withDefaults(kind, mergeAttrs(base.attrs, attrs)) : attrs;
+    if (base && needsReason(kind, base.attrs, after) && !why) {
+      reasonField.hidden = false;
+      setError(reason, t('capture.reasonNeeded'));
+      reason.focus();
+      return;
+    }
     save.disabled = true;
     const opId = uuid();
     const feature = { opId, kind, location: loc, attrs, photos: photos.ids() };
+    if (why) feature.reason = why;
     if (redo) {
       feature.photos = await freshPhotoIds(redo, feature.photos);
       if (redo.feature.baseVersion) feature.baseVersion = redo.feature.baseVersion;
@@ -193,6 +207,7 @@ export async function captureForm(main, { kind, editId, redoSeq }) {
     h('h2', title),
     place.el,
     form.el,
+    reasonField,
     photos.el,
     h('div.actions', h('a.button', { href: base ? `#/f/${base.id}` : redo ? '#/outbox' : '#/capture' }, t('common.back')), save),
   );

@@ -1,7 +1,7 @@
 // One feature: its attributes, photos and latest events, with a button per
 // event its kind takes; and the form that records such an event.
 
-import { KINDS, attrsOf, statusAttr, statusValues, stateColor, titleOf, STATUS_EVENTS, allowedValues } from '../schema.js';
+import { KINDS, attrsOf, statusAttr, statusValues, stateColor, titleOf, STATUS_EVENTS, allowedValues, needsReason, isStaff } from '../schema.js';
 import { t, valueLabel, formatTime } from '../i18n.js';
 import { h, add, dot, field, setError, toast } from '../ui.js';
 import { localFeature } from '../features.js';
@@ -67,7 +67,7 @@ export async function detailView(main, id) {
         f.version ? ` · ${t('detail.version', { v: f.version })}` : '',
         f.pending ? h('span.badge', t('list.pending')) : null),
       h('div.record-label', t('detail.record')),
-      h('div.event-buttons', KINDS[f.kind].events.map((type) => h('a.button.event-button', {
+      h('div.event-buttons', KINDS[f.kind].events.filter((type) => type !== 'corrected' || isStaff(app.session?.user?.role)).map((type) => h('a.button.event-button', {
         href: `#/f/${f.id}/event/${type}`, dataset: { event: type },
       }, t(`event.${type}`)))),
       attrTable(f),
@@ -98,7 +98,7 @@ export async function eventForm(main, id, type) {
   const role = app.session?.user?.role || '';
   let status = null;
   if (needsStatus) {
-    const values = allowedValues({ name: attr, values: statusValues(f.kind) }, role);
+    const values = allowedValues({ name: attr, values: statusValues(f.kind) }, role, f.attrs);
     status = h('select#event-status', { name: 'status' },
       h('option', { value: '' }, t('common.unset')),
       values.map((v) => h('option', { value: v }, valueLabel(attr, v))));
@@ -111,6 +111,11 @@ export async function eventForm(main, id, type) {
 
   save.addEventListener('click', async () => {
     if (status && !status.value) { setError(status, t('form.needStatus')); return; }
+    const after = status ? { ...f.attrs, [attr]: status.value } : f.attrs;
+    if ((type === 'corrected' || needsReason(f.kind, f.attrs, after)) && !note.value.trim()) {
+      setError(note, t('capture.reasonNeeded'));
+      return;
+    }
     save.disabled = true;
     const opId = uuid();
     const event = { opId, id: uuid(), type, at: new Date().toISOString(), note: note.value.trim(), photos: photos.ids() };
