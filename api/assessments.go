@@ -12,6 +12,7 @@ import (
 
 	"github.com/cunjie/cunjie"
 	"github.com/cunjie/cunjie/store"
+	"github.com/cunjie/cunjie/writes"
 )
 
 // The monthly sanitation assessment (月度考评): checklist templates, the
@@ -52,8 +53,8 @@ func writeAnswer(c *fiber.Ctx, result string, body any, err error, created bool)
 	if err != nil {
 		return err
 	}
-	if result == resultDuplicate {
-		c.Set("X-Cunjie-Result", resultDuplicate)
+	if result == writes.Duplicate {
+		c.Set("X-Cunjie-Result", writes.Duplicate)
 	} else if created {
 		c.Status(fiber.StatusCreated)
 	}
@@ -82,7 +83,7 @@ func withCurrent(err error, current any) error {
 func (s *Server) nowMs() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
 
 // keepOps appends op to a write's recent op ids.
-func keepOps(ops []string, op string) []string { return keepLast(ops, op, cunjie.RecentOps) }
+func keepOps(ops []string, op string) []string { return writes.KeepLast(ops, op, cunjie.RecentOps) }
 
 // ---- Templates
 
@@ -259,7 +260,7 @@ func (s *Server) putInspection(ctx context.Context, u *cunjie.User, id string, w
 
 func (s *Server) writeInspection(ctx context.Context, u *cunjie.User, id string, w *InspectionWrite) (string, *InspectionView, error) {
 	if !u.IsStaff() {
-		return resultRejected, nil, cunjie.Errorf(cunjie.EFORBIDDEN, "only inspectors and admins record inspections")
+		return writes.Rejected, nil, cunjie.Errorf(cunjie.EFORBIDDEN, "only inspectors and admins record inspections")
 	}
 	fe := cunjie.FieldErrors{}
 	if !cunjie.ValidID(id) {
@@ -272,16 +273,16 @@ func (s *Server) writeInspection(ctx context.Context, u *cunjie.User, id string,
 		fe.Add("baseVersion", "must not be negative")
 	}
 	if err := fe.Err(); err != nil {
-		return resultRejected, nil, err
+		return writes.Rejected, nil, err
 	}
 	ref, err := s.store.InspectionRef(ctx, id)
 	switch {
 	case err == nil:
 		return s.changeInspection(ctx, u, ref, w)
 	case cunjie.ErrorCode(err) != cunjie.ENOTFOUND:
-		return resultRejected, nil, err
+		return writes.Rejected, nil, err
 	case w.BaseVersion > 0:
-		return resultRejected, nil, cunjie.Errorf(cunjie.ENOTFOUND, "inspection %s not found", id)
+		return writes.Rejected, nil, cunjie.Errorf(cunjie.ENOTFOUND, "inspection %s not found", id)
 	}
 	return s.createInspection(ctx, u, id, w)
 }
@@ -304,11 +305,11 @@ func (s *Server) createInspection(ctx context.Context, u *cunjie.User, id string
 	}
 	taken, err := s.store.ClaimInspectionID(ctx, store.InspectionRef{ID: id, Village: in.Village, Month: in.Month, CreateOp: w.OpID})
 	if err != nil {
-		return resultRejected, nil, err
+		return writes.Rejected, nil, err
 	}
 	if taken != nil && taken.CreateOp != w.OpID {
 		cur, _ := s.inspection(ctx, *taken)
-		return resultConflict, cur, conflictWith(cur, "inspection %s exists (created by another op)", id)
+		return writes.Conflict, cur, conflictWith(cur, "inspection %s exists (created by another op)", id)
 	}
 	// A taken id of this very op is a create that stopped half way: it is
 	// finished now.
@@ -331,7 +332,7 @@ func (s *Server) createInspection(ctx context.Context, u *cunjie.User, id string
 	})
 	if errors.Is(err, errAlreadyStored) {
 		cur, err := s.inspection(ctx, store.InspectionRef{ID: id, Village: in.Village, Month: in.Month})
-		return resultDuplicate, cur, err
+		return writes.Duplicate, cur, err
 	}
 	if err != nil {
 		// Refused: take back what this write stored, so the id is free.
@@ -344,7 +345,7 @@ func (s *Server) createInspection(ctx context.Context, u *cunjie.User, id string
 		return outcomeOf(err), nil, err
 	}
 	s.afterInspection(ctx, in, problems)
-	return resultApplied, s.view(in, problems), nil
+	return writes.Applied, s.view(in, problems), nil
 }
 
 // changeInspection answers a write to an inspection id that is claimed:
@@ -352,7 +353,7 @@ func (s *Server) createInspection(ctx context.Context, u *cunjie.User, id string
 func (s *Server) changeInspection(ctx context.Context, u *cunjie.User, ref store.InspectionRef, w *InspectionWrite) (string, *InspectionView, error) {
 	vm, err := s.store.VillageMonth(ctx, ref.Village, ref.Month)
 	if err != nil {
-		return resultRejected, nil, err
+		return writes.Rejected, nil, err
 	}
 	cur := vm.Inspection(ref.ID)
 	if cur == nil {
@@ -361,7 +362,7 @@ func (s *Server) changeInspection(ctx context.Context, u *cunjie.User, ref store
 		if w.BaseVersion == 0 && ref.CreateOp == w.OpID {
 			return s.createInspection(ctx, u, ref.ID, w)
 		}
-		return resultRejected, nil, cunjie.Errorf(cunjie.ENOTFOUND, "inspection %s not found", ref.ID)
+		return writes.Rejected, nil, cunjie.Errorf(cunjie.ENOTFOUND, "inspection %s not found", ref.ID)
 	}
 	if slices.Contains(cur.Ops, w.OpID) || (w.BaseVersion == 0 && ref.CreateOp == w.OpID) {
 		// Finish what a write that stopped half way left undone.
@@ -369,24 +370,24 @@ func (s *Server) changeInspection(ctx context.Context, u *cunjie.User, ref store
 		if err == nil {
 			s.afterInspection(ctx, cur, view.Problems)
 		}
-		return resultDuplicate, view, err
+		return writes.Duplicate, view, err
 	}
 	view, err := s.inspectionView(ctx, cur)
 	if err != nil {
-		return resultRejected, nil, err
+		return writes.Rejected, nil, err
 	}
 	if w.BaseVersion == 0 {
-		return resultConflict, view, conflictWith(view, "inspection %s exists (created by another op)", ref.ID)
+		return writes.Conflict, view, conflictWith(view, "inspection %s exists (created by another op)", ref.ID)
 	}
 	if w.BaseVersion != cur.Version {
-		return resultConflict, view, conflictWith(view, "inspection %s is at version %d, not %d", ref.ID, cur.Version, w.BaseVersion)
+		return writes.Conflict, view, conflictWith(view, "inspection %s is at version %d, not %d", ref.ID, cur.Version, w.BaseVersion)
 	}
 	next, problems, err := s.buildInspection(ctx, u, ref.ID, w, cur)
 	if err != nil {
 		if cunjie.ErrorCode(err) == cunjie.ECONFLICT {
-			return resultConflict, view, withCurrent(err, view)
+			return writes.Conflict, view, withCurrent(err, view)
 		}
-		return resultRejected, nil, err
+		return writes.Rejected, nil, err
 	}
 	fresh, err := s.insertProblems(ctx, problems)
 	if err != nil {
@@ -409,7 +410,7 @@ func (s *Server) changeInspection(ctx context.Context, u *cunjie.User, ref store
 		}
 		if cunjie.ErrorCode(err) == cunjie.ECONFLICT {
 			if now, err2 := s.inspection(ctx, ref); err2 == nil {
-				return resultConflict, now, withCurrent(err, now)
+				return writes.Conflict, now, withCurrent(err, now)
 			}
 		}
 		return outcomeOf(err), nil, err
@@ -417,17 +418,17 @@ func (s *Server) changeInspection(ctx context.Context, u *cunjie.User, ref store
 	s.afterInspection(ctx, next, problems)
 	view, err = s.inspectionView(ctx, next)
 	if err != nil {
-		return resultRejected, nil, err
+		return writes.Rejected, nil, err
 	}
-	return resultApplied, view, nil
+	return writes.Applied, view, nil
 }
 
 // outcomeOf names the result of a failed write.
 func outcomeOf(err error) string {
 	if cunjie.ErrorCode(err) == cunjie.ECONFLICT {
-		return resultConflict
+		return writes.Conflict
 	}
-	return resultRejected
+	return writes.Rejected
 }
 
 // buildInspection makes the inspection a write asks for, with its new
@@ -778,10 +779,10 @@ func (s *Server) verifyProblem(c *fiber.Ctx) error {
 // again with a new deadline); inspectors and admins only.
 func (s *Server) VerifyProblem(ctx context.Context, u *cunjie.User, id string, w *VerifyWrite) (string, *cunjie.Problem, error) {
 	if !u.IsStaff() {
-		return resultRejected, nil, cunjie.Errorf(cunjie.EFORBIDDEN, "only inspectors and admins verify rectifications")
+		return writes.Rejected, nil, cunjie.Errorf(cunjie.EFORBIDDEN, "only inspectors and admins verify rectifications")
 	}
 	if w.Accept == nil {
-		return resultRejected, nil, cunjie.Invalid("accept", "required: true to accept the rectification, false to reopen the problem")
+		return writes.Rejected, nil, cunjie.Invalid("accept", "required: true to accept the rectification, false to reopen the problem")
 	}
 	return s.changeProblem(ctx, u, id, w.OpID, func(p *cunjie.Problem, now time.Time) error {
 		at := w.At
@@ -801,11 +802,11 @@ var errReplayed = errors.New("op applied already")
 // not touch is not found.
 func (s *Server) changeProblem(ctx context.Context, u *cunjie.User, id, op string, step func(p *cunjie.Problem, now time.Time) error) (string, *cunjie.Problem, error) {
 	if !cunjie.ValidID(op) {
-		return resultRejected, nil, cunjie.Invalid("opId", "required: 1–64 letters, digits, '-' or '_'")
+		return writes.Rejected, nil, cunjie.Invalid("opId", "required: 1–64 letters, digits, '-' or '_'")
 	}
 	notFound := cunjie.Errorf(cunjie.ENOTFOUND, "problem %s not found", id)
 	if !cunjie.ValidID(id) {
-		return resultRejected, nil, notFound
+		return writes.Rejected, nil, notFound
 	}
 	now := s.nowMs()
 	before, after, err := s.store.UpdateProblem(ctx, id, func(p *cunjie.Problem) error {
@@ -829,19 +830,19 @@ func (s *Server) changeProblem(ctx context.Context, u *cunjie.User, id, op strin
 			s.log.Warn("problem entry not repaired", "problem", id, "err", err)
 		}
 		before.Overdue = before.IsOverdue(today)
-		return resultDuplicate, before, nil
+		return writes.Duplicate, before, nil
 	case cunjie.ErrorCode(err) == cunjie.ECONFLICT && before != nil:
 		before.Overdue = before.IsOverdue(today)
-		return resultConflict, before, withCurrent(err, before)
+		return writes.Conflict, before, withCurrent(err, before)
 	case err != nil:
-		return resultRejected, nil, err
+		return writes.Rejected, nil, err
 	}
 	if err := s.store.PutProblemEntries(ctx, after.Village, []store.ProblemEntry{problemEntry(after)}, true); err != nil {
 		s.log.Error("problem entry not updated", "problem", id, "err", err)
 	}
 	s.linkPhotos(ctx, after.Village, after.History[len(after.History)-1].Photos)
 	after.Overdue = after.IsOverdue(today)
-	return resultApplied, after, nil
+	return writes.Applied, after, nil
 }
 
 // MaxProblemsPage bounds one answer of GET /problems.
@@ -1072,16 +1073,16 @@ var errNoChange = errors.New("no change")
 // duplicate.
 func (s *Server) CloseMonth(ctx context.Context, u *cunjie.User, month string) (string, *Ranking, error) {
 	if !cunjie.ValidMonth(month) {
-		return resultRejected, nil, cunjie.Invalid("month", "a month YYYY-MM")
+		return writes.Rejected, nil, cunjie.Invalid("month", "a month YYYY-MM")
 	}
 	if month > cunjie.MonthOf(s.now()) {
-		return resultRejected, nil, cunjie.Invalid("month", "a month yet to come cannot be closed")
+		return writes.Rejected, nil, cunjie.Invalid("month", "a month yet to come cannot be closed")
 	}
 	m, err := s.store.AssessmentMonth(ctx, month)
 	if err != nil {
-		return resultRejected, nil, err
+		return writes.Rejected, nil, err
 	}
-	result := resultDuplicate
+	result := writes.Duplicate
 	if !m.Closed {
 		for _, v := range s.villages.Load().All() {
 			_, err := s.store.UpdateVillageMonth(ctx, v.Code, month, func(vm *store.VillageMonth) error {
@@ -1092,22 +1093,22 @@ func (s *Server) CloseMonth(ctx context.Context, u *cunjie.User, month string) (
 				return nil
 			})
 			if err != nil && !errors.Is(err, errNoChange) {
-				return resultRejected, nil, err
+				return writes.Rejected, nil, err
 			}
 		}
 		rows, err := s.liveRanking(ctx, month)
 		if err != nil {
-			return resultRejected, nil, err
+			return writes.Rejected, nil, err
 		}
 		m = &store.AssessmentMonth{Month: month, Closed: true, ClosedAt: s.nowMs(), ClosedBy: u.Username, Ranking: rows}
 		if err := s.store.PutAssessmentMonth(ctx, m); err != nil {
-			return resultRejected, nil, err
+			return writes.Rejected, nil, err
 		}
-		result = resultApplied
+		result = writes.Applied
 	}
 	r, err := s.ranking(ctx, u, month)
 	if err != nil {
-		return resultRejected, nil, err
+		return writes.Rejected, nil, err
 	}
 	return result, r, nil
 }

@@ -120,7 +120,7 @@ func (s *Server) holdWriters(ctx context.Context) (resume func(), err error) {
 	slices.Sort(codes)
 	vis := make([]*geo.VillageIndex, 0, len(codes))
 	for _, code := range codes {
-		vi, err := s.index.Village(ctx, code)
+		vi, err := s.writes.Village(ctx, code)
 		if err != nil {
 			return nil, fmt.Errorf("village %s: %w", code, err)
 		}

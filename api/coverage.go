@@ -59,14 +59,14 @@ func (s *Server) coverage(ctx context.Context, u *cunjie.User, code string, radi
 	// The village first, then its neighbours within radius of its bound.
 	v, _ := s.villages.Load().Get(code)
 	vb := v.Shape.Bound()
-	own, err := s.index.Village(ctx, code)
+	own, err := s.writes.Village(ctx, code)
 	if err != nil {
 		return nil, err
 	}
 	near := []*geo.VillageIndex{own}
 	for _, o := range s.villages.Load().All() {
 		if o.Code != code && boundsWithin(vb, o.Shape.Bound(), radius) {
-			vi, err := s.index.Village(ctx, o.Code)
+			vi, err := s.writes.Village(ctx, o.Code)
 			if err != nil {
 				return nil, err
 			}

@@ -15,21 +15,22 @@ import (
 
 	"github.com/cunjie/cunjie"
 	"github.com/cunjie/cunjie/geo"
+	"github.com/cunjie/cunjie/writes"
 )
 
 // answer writes an Outcome as an HTTP answer: the feature when applied or
 // a duplicate, the error (with the server copy on conflict) otherwise.
-func answer(c *fiber.Ctx, o Outcome, created bool) error {
+func answer(c *fiber.Ctx, o writes.FeatureOutcome, created bool) error {
 	u := currentUser(c)
 	switch o.Result {
-	case resultApplied:
+	case writes.Applied:
 		if created {
 			c.Status(fiber.StatusCreated)
 		}
-		return c.JSON(shown(u, o.Feature))
-	case resultDuplicate:
-		c.Set("X-Cunjie-Result", resultDuplicate)
-		return c.JSON(shown(u, o.Feature))
+		return c.JSON(shown(u, o.Object))
+	case writes.Duplicate:
+		c.Set("X-Cunjie-Result", writes.Duplicate)
+		return c.JSON(shown(u, o.Object))
 	}
 	return shownErr(u, o.Err)
 }
@@ -44,11 +45,11 @@ func (s *Server) putFeature(c *fiber.Ctx) error {
 }
 
 func (s *Server) getFeature(c *fiber.Ctx) error {
-	ref, err := s.findFeature(c.UserContext(), currentUser(c), c.Params("id"))
+	ref, err := s.writes.FindFeature(c.UserContext(), currentUser(c), c.Params("id"))
 	if err != nil {
 		return err
 	}
-	f, err := s.currentFeature(c.UserContext(), ref.Village, c.Params("id"))
+	f, err := s.writes.Feature(c.UserContext(), ref.Village, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -78,7 +79,7 @@ func opOf(c *fiber.Ctx, action string) string {
 // and an admin can restore it: a deletion is never final. Deleting twice
 // is a duplicate; restoring one that is not deleted a conflict. Who may
 // delete is cunjie.MayDelete's to say; the route lets admins alone restore.
-func (s *Server) setDeleted(ctx context.Context, u *cunjie.User, id, op string, deleted bool) Outcome {
+func (s *Server) setDeleted(ctx context.Context, u *cunjie.User, id, op string, deleted bool) writes.FeatureOutcome {
 	if !cunjie.ValidID(op) {
 		return rejected(cunjie.Invalid("opId", "1–64 letters, digits, '-' or '_'"))
 	}
@@ -86,10 +87,10 @@ func (s *Server) setDeleted(ctx context.Context, u *cunjie.User, id, op string, 
 		return rejected(cunjie.Errorf(cunjie.EFORBIDDEN, "only admins, and inspectors within a day of recording, delete features"))
 	}
 	action := map[bool]string{true: "delete", false: "restore"}[deleted]
-	return s.changeFeature(ctx, u, id, &change{op: op, action: action, apply: func(cur, next *cunjie.Feature, _ *geo.Index) *Outcome {
+	return s.writes.Change(ctx, u, id, &writes.Change{Op: op, Action: action, Apply: func(cur, next *cunjie.Feature, _ *geo.Index, _ *[]cunjie.Event) *writes.FeatureOutcome {
 		switch {
 		case cur.Deleted == deleted && deleted:
-			return &Outcome{Result: resultDuplicate, Feature: cur}
+			return &writes.FeatureOutcome{Result: writes.Duplicate, Object: cur}
 		case cur.Deleted == deleted:
 			o := conflict(cur, "feature %s is not deleted", id)
 			return &o
@@ -129,7 +130,7 @@ func (s *Server) postEvent(c *fiber.Ctx) error {
 
 // addEvent appends an event to a feature's history; an event that sets a
 // status or stage changes the feature too.
-func (s *Server) addEvent(ctx context.Context, u *cunjie.User, featureID string, w *EventWrite) Outcome {
+func (s *Server) addEvent(ctx context.Context, u *cunjie.User, featureID string, w *EventWrite) writes.FeatureOutcome {
 	if !cunjie.ValidID(w.OpID) {
 		return rejected(cunjie.Invalid("opId", "required: 1–64 letters, digits, '-' or '_'"))
 	}
@@ -139,8 +140,8 @@ func (s *Server) addEvent(ctx context.Context, u *cunjie.User, featureID string,
 	now := s.now().UTC()
 	ev := cunjie.Event{ID: w.ID, Feature: featureID, Type: w.Type, At: w.At.UTC(), Location: w.Location, Note: w.Note,
 		Photos: nonNil(w.Photos), Status: w.Status, By: u.Username, Stored: now.Truncate(time.Millisecond)}
-	return s.changeFeature(ctx, u, featureID, &change{op: w.OpID, action: "event", events: []cunjie.Event{ev},
-		apply: func(cur, next *cunjie.Feature, _ *geo.Index) *Outcome {
+	return s.writes.Change(ctx, u, featureID, &writes.Change{Op: w.OpID, Action: "event", Events: []cunjie.Event{ev},
+		Apply: func(cur, next *cunjie.Feature, _ *geo.Index, _ *[]cunjie.Event) *writes.FeatureOutcome {
 			if cur.Deleted {
 				o := conflict(cur, "feature %s was deleted", featureID)
 				return &o
@@ -179,7 +180,7 @@ func (s *Server) addEvent(ctx context.Context, u *cunjie.User, featureID string,
 
 // latestEvents returns a feature's inline events with ev added, in time
 // order, the latest cunjie.LatestEvents of them, in a new slice of exactly
-// that length (see keepLast).
+// that length (see writes.KeepLast).
 func latestEvents(events []cunjie.Event, ev cunjie.Event) []cunjie.Event {
 	all := append(append(make([]cunjie.Event, 0, len(events)+1), events...), ev)
 	sort.SliceStable(all, func(i, j int) bool { return all[i].At.Before(all[j].At) })
@@ -206,11 +207,11 @@ func (s *Server) eventExists(ctx context.Context, f *cunjie.Feature, ev *cunjie.
 }
 
 func (s *Server) listEvents(c *fiber.Ctx) error {
-	ref, err := s.findFeature(c.UserContext(), currentUser(c), c.Params("id"))
+	ref, err := s.writes.FindFeature(c.UserContext(), currentUser(c), c.Params("id"))
 	if err != nil {
 		return err
 	}
-	f, err := s.currentFeature(c.UserContext(), ref.Village, c.Params("id"))
+	f, err := s.writes.Feature(c.UserContext(), ref.Village, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -226,11 +227,11 @@ func (s *Server) audit(c *fiber.Ctx) error {
 	if id == "" {
 		return cunjie.Invalid("feature", "required: the feature whose audit trail to show")
 	}
-	ref, err := s.findFeature(c.UserContext(), currentUser(c), id)
+	ref, err := s.writes.FindFeature(c.UserContext(), currentUser(c), id)
 	if err != nil {
 		return err
 	}
-	f, err := s.currentFeature(c.UserContext(), ref.Village, id)
+	f, err := s.writes.Feature(c.UserContext(), ref.Village, id)
 	if err != nil {
 		return err
 	}
@@ -320,7 +321,7 @@ func (s *Server) sync(c *fiber.Ctx) error {
 // applySync applies ops in order; consecutive feature writes go together
 // so their creates are stored in bulk. One bad op never sinks the others.
 func (s *Server) applySync(ctx context.Context, u *cunjie.User, ops []SyncOp, bad []error) []SyncResult {
-	outcomes := make([]Outcome, len(ops))
+	outcomes := make([]writes.FeatureOutcome, len(ops))
 	bodies := make([]any, len(ops)) // inspections stored by putInspection ops
 	for i := 0; i < len(ops); {
 		op := &ops[i]
@@ -368,7 +369,7 @@ func (s *Server) applySync(ctx context.Context, u *cunjie.User, ops []SyncOp, ba
 				w.OpID = op.OpID
 			}
 			res, body, err := s.putInspection(ctx, u, op.ID, w)
-			outcomes[i] = Outcome{Result: res, Err: err}
+			outcomes[i] = writes.FeatureOutcome{Result: res, Err: err}
 			bodies[i] = body
 		default:
 			outcomes[i] = rejected(cunjie.Invalid("type", "must be putFeature, addEvent, deleteFeature or putInspection"))
@@ -378,7 +379,7 @@ func (s *Server) applySync(ctx context.Context, u *cunjie.User, ops []SyncOp, ba
 	results := make([]SyncResult, len(ops))
 	for i, o := range outcomes {
 		s.metrics.syncOps.WithLabelValues(o.Result).Inc()
-		r := SyncResult{OpID: ops[i].OpID, Result: o.Result, Feature: shown(u, o.Feature), Inspection: bodies[i]}
+		r := SyncResult{OpID: ops[i].OpID, Result: o.Result, Feature: shown(u, o.Object), Inspection: bodies[i]}
 		if r.OpID == "" && ops[i].Feature != nil {
 			r.OpID = ops[i].Feature.OpID
 		}
@@ -389,10 +390,14 @@ func (s *Server) applySync(ctx context.Context, u *cunjie.User, ops []SyncOp, ba
 			r.OpID = ops[i].Inspection.OpID
 		}
 		if o.Err != nil {
-			_, d := errorDetail(o.Err)
+			status, d := errorDetail(o.Err)
+			if status >= 500 {
+				// The phone sees "internal"; the log says what it was.
+				s.log.Error("sync op failed", "op", r.OpID, "type", ops[i].Type, "err", o.Err)
+			}
 			d.Current = nil // the feature field carries the server copy
 			r.Error = &d
-			if o.Result != resultConflict {
+			if o.Result != writes.Conflict {
 				r.Feature = nil
 				r.Inspection = nil
 			}
@@ -418,7 +423,7 @@ func (s *Server) changes(c *fiber.Ctx) error {
 	if err != nil || limit < 1 || limit > MaxChangesPage {
 		return cunjie.Invalid("limit", "1 to %d", MaxChangesPage)
 	}
-	vi, err := s.index.Village(c.UserContext(), code)
+	vi, err := s.writes.Current(c.UserContext(), code)
 	if err != nil {
 		return err
 	}

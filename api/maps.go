@@ -208,7 +208,7 @@ func (s *Server) viewport(c *fiber.Ctx) error {
 		if !u.CanReadVillage(v.Code) || !v.Shape.Bound().Intersects(b) {
 			continue
 		}
-		vi, err := s.index.Village(c.UserContext(), v.Code)
+		vi, err := s.writes.Village(c.UserContext(), v.Code)
 		if err != nil {
 			return err
 		}
@@ -353,7 +353,7 @@ func (s *Server) nearestAcross(ctx context.Context, u *cunjie.User, p orb.Point,
 		if len(hits) >= k && v.d > hits[k-1].DistM {
 			break
 		}
-		vi, err := s.index.Village(ctx, v.code)
+		vi, err := s.writes.Village(ctx, v.code)
 		if err != nil {
 			return nil, err
 		}

@@ -100,11 +100,11 @@ func (s *Server) registerIndexMetrics() {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f)
 	}
 	s.metrics.Registry.MustRegister(
-		gauge("cunjie_index_villages", "Villages whose features are in memory.", func() float64 { return float64(s.index.Stats().Villages) }),
-		gauge("cunjie_index_features", "Features held in memory.", func() float64 { return float64(s.index.Stats().Items) }),
-		counter("cunjie_index_hits_total", "Index lookups served from memory.", func() float64 { return float64(s.index.Stats().Hits) }),
-		counter("cunjie_index_misses_total", "Index lookups that loaded a village.", func() float64 { return float64(s.index.Stats().Misses) }),
-		counter("cunjie_index_reloads_total", "Villages reloaded after another instance wrote.", func() float64 { return float64(s.index.Stats().Reloads) }),
+		gauge("cunjie_index_villages", "Villages whose features are in memory.", func() float64 { return float64(s.writes.Stats().Villages) }),
+		gauge("cunjie_index_features", "Features held in memory.", func() float64 { return float64(s.writes.Stats().Items) }),
+		counter("cunjie_index_hits_total", "Index lookups served from memory.", func() float64 { return float64(s.writes.Stats().Hits) }),
+		counter("cunjie_index_misses_total", "Index lookups that loaded a village.", func() float64 { return float64(s.writes.Stats().Misses) }),
+		counter("cunjie_index_reloads_total", "Villages reloaded after another instance wrote.", func() float64 { return float64(s.writes.Stats().Reloads) }),
 	)
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cunjie/cunjie"
 	"github.com/cunjie/cunjie/geo"
+	"github.com/cunjie/cunjie/writes"
 )
 
 // markPendingPhotos sets each feature's photosPending to the photos it (or
@@ -56,10 +57,10 @@ func (s *Server) photoArrived(ctx context.Context, photoID string) {
 		}
 	}
 	for _, id := range features {
-		o := s.changeFeature(ctx, systemUser, id, &change{op: "photo-" + photoID, action: "photos",
-			apply: func(cur, next *cunjie.Feature, _ *geo.Index) *Outcome {
+		o := s.writes.Change(ctx, systemUser, id, &writes.Change{Op: "photo-" + photoID, Action: "photos",
+			Apply: func(cur, next *cunjie.Feature, _ *geo.Index, _ *[]cunjie.Event) *writes.FeatureOutcome {
 				if !slices.Contains(cur.Flags.PhotosPending, photoID) {
-					return &Outcome{Result: resultDuplicate, Feature: cur}
+					return &writes.FeatureOutcome{Result: writes.Duplicate, Object: cur}
 				}
 				return nil // markPendingPhotos recomputes the flag
 			}})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cunjie/cunjie"
 	"github.com/cunjie/cunjie/store"
+	"github.com/cunjie/cunjie/writes"
 )
 
 // MaxPhotoBytes bounds one photo upload. A phone photo is 2–5 MB; the limit
@@ -56,7 +57,7 @@ func (s *Server) putPhoto(c *fiber.Ctx) error {
 		return err
 	}
 	if existed {
-		c.Set("X-Cunjie-Result", resultDuplicate)
+		c.Set("X-Cunjie-Result", writes.Duplicate)
 	} else {
 		c.Status(fiber.StatusCreated)
 	}

@@ -12,7 +12,7 @@ import (
 // features are immutable snapshots: writers replace, never modify them, so
 // they may be used after the lock is released.
 func (s *Server) villageFeatures(ctx context.Context, code string, keep func(*cunjie.Feature) bool) ([]*cunjie.Feature, error) {
-	vi, err := s.index.Village(ctx, code)
+	vi, err := s.writes.Village(ctx, code)
 	if err != nil {
 		return nil, err
 	}

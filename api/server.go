@@ -4,7 +4,6 @@
 package api
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -24,6 +23,7 @@ import (
 	"github.com/cunjie/cunjie"
 	"github.com/cunjie/cunjie/geo"
 	"github.com/cunjie/cunjie/store"
+	"github.com/cunjie/cunjie/writes"
 )
 
 // Limits on what one request may carry. Each is documented in the README.
@@ -58,7 +58,7 @@ type Options struct {
 	// IndexVillages bounds how many villages' features are held in memory.
 	IndexVillages int
 	// SnapshotEvery is how often one changed village is saved as a
-	// snapshot; 0 means DefaultSnapshotEvery.
+	// snapshot; 0 means writes.DefaultSnapshotEvery.
 	SnapshotEvery time.Duration
 }
 
@@ -73,13 +73,12 @@ type Server struct {
 	logins   *loginLimiter
 	sessions *sessionCache
 	routes   []route
-	// index holds each village's current features in memory; every read
-	// of features is served from it.
-	index    *geo.Cache
+	// writes applies every write and holds each village's current
+	// features in memory, which every read of features is served from.
+	writes   *writes.Writer
 	warmCtx  context.Context
 	stopWarm context.CancelFunc
 	warmed   atomic.Bool
-	snaps    snapshots
 	tiles    TileConfig
 	csp      string
 	metrics  *Metrics
@@ -102,7 +101,7 @@ func (s *Server) warm(ctx context.Context, limit int) {
 		go func() {
 			defer wg.Done()
 			for code := range codes {
-				if _, err := s.index.Village(ctx, code); err != nil && ctx.Err() == nil {
+				if _, err := s.writes.Village(ctx, code); err != nil && ctx.Err() == nil {
 					s.log.Warn("index warm-up", "village", code, "err", err)
 				}
 			}
@@ -116,7 +115,7 @@ func (s *Server) warm(ctx context.Context, limit int) {
 	}
 	close(codes)
 	wg.Wait()
-	st := s.index.Stats()
+	st := s.writes.Stats()
 	s.log.Info("index warm", "villages", st.Villages, "features", st.Items, "took", time.Since(start).Round(time.Millisecond))
 }
 
@@ -131,7 +130,7 @@ func (s *Server) Close() {
 	s.stopWarm()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	s.saveSnapshots(ctx, 0)
+	s.writes.Close(ctx)
 }
 
 // New builds the Fiber app with every route, and loads the village shapes.
@@ -143,7 +142,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		o.Now = time.Now
 	}
 	s := &Server{store: o.Store, log: o.Logger, now: o.Now, version: o.Version, logins: newLoginLimiter(), sessions: newSessionCache(),
-		snaps: snapshots{rev: map[string]int64{}, at: map[string]time.Time{}, every: cmp.Or(o.SnapshotEvery, DefaultSnapshotEvery)}, tiles: o.Tiles, csp: contentSecurityPolicy(o.Tiles.TileURL)}
+		tiles: o.Tiles, csp: contentSecurityPolicy(o.Tiles.TileURL)}
 	if err := s.reloadVillages(ctx); err != nil {
 		return nil, err
 	}
@@ -154,10 +153,11 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if o.IndexVillages <= 0 {
 		o.IndexVillages = DefaultIndexVillages
 	}
-	s.index = geo.NewCache(s.loadVillageIndex, s.store.VillageRev, geo.CacheOptions{MaxVillages: o.IndexVillages})
+	s.writes = writes.New(writes.Options{Store: s.store, Log: s.log, Now: s.now, MaxVillages: o.IndexVillages,
+		SnapshotEvery: o.SnapshotEvery, Prepare: s.markPendingPhotos})
 	s.warmCtx, s.stopWarm = context.WithCancel(context.Background())
 	go s.warm(s.warmCtx, o.IndexVillages)
-	go s.snapshotLoop(s.warmCtx)
+	go s.writes.Run(s.warmCtx)
 	s.app = fiber.New(fiber.Config{
 		AppName:      "cunjie",
 		ErrorHandler: s.errorHandler,

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cunjie/cunjie"
+	"github.com/cunjie/cunjie/writes"
 )
 
 // TestRecentListsHoldNoSpareCapacity checks that the lists a feature keeps
@@ -13,7 +14,7 @@ import (
 func TestRecentListsHoldNoSpareCapacity(t *testing.T) {
 	var ops []string
 	for i := range 40 {
-		ops = keepLast(ops, string(rune('a'+i%26)), 32)
+		ops = writes.KeepLast(ops, string(rune('a'+i%26)), 32)
 		if cap(ops) != len(ops) || len(ops) != min(i+1, 32) {
 			t.Fatalf("after %d ops: len %d cap %d", i+1, len(ops), cap(ops))
 		}

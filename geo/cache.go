@@ -27,6 +27,10 @@ type CacheOptions struct {
 	// RevFunc again: 0 means the default, 1s; a negative value means always
 	// ask (tests, or instances that must see each other's writes at once).
 	Revalidate time.Duration
+	// CatchUp, when set, is what revalidation does instead of asking
+	// RevFunc and reloading: it brings the village up to date in place
+	// (taking vi's Lock itself), as a store with a commit log allows.
+	CatchUp func(ctx context.Context, village string, vi *VillageIndex) error
 }
 
 // CacheStats are a Cache's figures for metrics.
@@ -65,6 +69,8 @@ type Cache struct {
 	max  int
 	ttl  time.Duration // < 0: always ask
 	now  func() time.Time
+	// catchUp: see CacheOptions.CatchUp
+	catchUp func(ctx context.Context, village string, vi *VillageIndex) error
 
 	mu      sync.Mutex
 	entries map[string]*cacheEntry
@@ -104,6 +110,7 @@ func NewCache(load Loader, rev RevFunc, o CacheOptions) *Cache {
 		max:     o.MaxVillages,
 		ttl:     o.Revalidate,
 		now:     time.Now,
+		catchUp: o.CatchUp,
 		entries: make(map[string]*cacheEntry),
 		lru:     list.New(),
 	}
@@ -156,6 +163,17 @@ func (c *Cache) Village(ctx context.Context, village string) (*VillageIndex, err
 			return e.vi, nil
 		}
 		c.mu.Unlock()
+
+		if c.catchUp != nil {
+			if err := c.catchUp(ctx, village, e.vi); err != nil {
+				return nil, err
+			}
+			c.mu.Lock()
+			e.checked = start
+			c.stats.Hits++
+			c.mu.Unlock()
+			return e.vi, nil
+		}
 
 		// Ask the store first, then read Rev: a writer of this instance holds
 		// Lock from its store write until it has set Rev, so a revision read

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"sync"
 	"time"
 
@@ -418,6 +416,10 @@ type historyDoc struct {
 	ID     string     `bson:"_id"`
 	Events []eventDoc `bson:"events"`
 	Audit  []auditDoc `bson:"audit"`
+	// Feature and Change are set on a shared store's documents, one per
+	// change (see InsertHistory).
+	Feature string `bson:"feature,omitempty"`
+	Change  int64  `bson:"change,omitempty"`
 }
 
 type auditDoc struct {
@@ -463,10 +465,7 @@ func (s *Store) AppendHistory(ctx context.Context, featureID string, change int6
 	if len(audit) > 0 {
 		ad := make([]auditDoc, len(audit))
 		for i, a := range audit {
-			ad[i] = auditDoc{Op: a.Op, Action: a.Action, By: a.By, At: a.At, Version: a.Version}
-			for _, k := range slices.Sorted(maps.Keys(a.Changes)) {
-				ad[i].Changes = append(ad[i].Changes, changeDoc{Field: k, From: a.Changes[k].From, To: a.Changes[k].To})
-			}
+			ad[i] = auditToDoc(a)
 		}
 		push["audit"] = bson.M{"$each": ad}
 	}
@@ -479,14 +478,14 @@ func (s *Store) AppendHistory(ctx context.Context, featureID string, change int6
 }
 
 // History returns the full event history and audit trail of a feature
-// with the given number of changes, oldest first.
+// with the given number of changes, oldest first: its parts, and on a
+// shared store the documents of its changes since.
 func (s *Store) History(ctx context.Context, featureID string, changes int64) ([]cunjie.Event, []cunjie.AuditEntry, error) {
 	ids := []string{featureID}
 	for n := int64(0); n*historyPart < changes; n++ {
 		ids = append(ids, historyPartID(featureID, n))
 	}
-	events := []cunjie.Event{}
-	audit := []cunjie.AuditEntry{}
+	var docs []historyDoc
 	for _, id := range ids {
 		// One read by _id each: a filter on several would read the whole
 		// collection on the embedded backend.
@@ -498,18 +497,27 @@ func (s *Store) History(ctx context.Context, featureID string, changes int64) ([
 		if err != nil {
 			return nil, nil, err
 		}
+		docs = append(docs, d)
+	}
+	if !s.embedded {
+		cur, err := s.db.Collection(colHistories).Find(ctx, bson.M{"feature": featureID}, options.Find().SetSort(bson.D{{Key: "change", Value: 1}}))
+		if err != nil {
+			return nil, nil, err
+		}
+		var more []historyDoc
+		if err := cur.All(ctx, &more); err != nil {
+			return nil, nil, err
+		}
+		docs = append(docs, more...)
+	}
+	events := []cunjie.Event{}
+	audit := []cunjie.AuditEntry{}
+	for _, d := range docs {
 		for i := range d.Events {
 			events = append(events, d.Events[i].toDomain(featureID))
 		}
 		for _, a := range d.Audit {
-			e := cunjie.AuditEntry{Op: a.Op, Action: a.Action, By: a.By, At: a.At.UTC(), Version: a.Version}
-			if len(a.Changes) > 0 {
-				e.Changes = map[string]cunjie.Change{}
-				for _, c := range a.Changes {
-					e.Changes[c.Field] = cunjie.Change{From: c.From, To: c.To}
-				}
-			}
-			audit = append(audit, e)
+			audit = append(audit, a.toDomain())
 		}
 	}
 	return events, audit, nil

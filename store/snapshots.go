@@ -47,11 +47,7 @@ func (s *Store) SaveSnapshot(ctx context.Context, village string, rev int64, fs 
 	parts := max(1, (len(fs)+snapshotPart-1)/snapshotPart)
 	col := s.db.Collection(colSnapshots)
 	for p := parts - 1; p >= 0; p-- {
-		var items snapshotItems
-		for _, f := range fs[min(p*snapshotPart, len(fs)):min((p+1)*snapshotPart, len(fs))] {
-			items.Items = append(items.Items, featureToDoc(f))
-		}
-		data, err := bson.Marshal(items)
+		data, err := marshalSnapshotItems(fs[min(p*snapshotPart, len(fs)):min((p+1)*snapshotPart, len(fs))])
 		if err != nil {
 			return err
 		}
@@ -93,3 +89,11 @@ func (s *Store) LoadSnapshot(ctx context.Context, village string, rev int64) ([]
 }
 
 var replaceUpsert = options.Replace().SetUpsert(true)
+
+func marshalSnapshotItems(fs []*cunjie.Feature) ([]byte, error) {
+	var items snapshotItems
+	for _, f := range fs {
+		items.Items = append(items.Items, featureToDoc(f))
+	}
+	return bson.Marshal(items)
+}

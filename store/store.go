@@ -207,6 +207,15 @@ func (s *Store) createIndexes(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if !s.embedded {
+		// A shared store reads the history documents of a feature's
+		// changes by their feature (see History).
+		_, err = s.db.Collection(colHistories).Indexes().CreateOne(ctx, mongo.IndexModel{
+			Keys: bson.D{{Key: "feature", Value: 1}, {Key: "change", Value: 1}}, Options: options.Index().SetName("feature_change")})
+		if err != nil {
+			return err
+		}
+	}
 	villages, err := s.Villages(ctx)
 	if err != nil {
 		return err

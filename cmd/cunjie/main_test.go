@@ -140,6 +140,16 @@ func (r *response) ErrFields() map[string]string {
 
 func (c *client) do(method, path string, body any, headers ...string) *response {
 	c.t.Helper()
+	r, err := c.tryDo(method, path, body, headers...)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return r
+}
+
+// tryDo is do for goroutines and servers that may be gone: it returns the
+// network error instead of failing the test.
+func (c *client) tryDo(method, path string, body any, headers ...string) (*response, error) {
 	var rd io.Reader
 	ctype := "application/json"
 	switch b := body.(type) {
@@ -152,13 +162,13 @@ func (c *client) do(method, path string, body any, headers ...string) *response 
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
-			c.t.Fatal(err)
+			return nil, err
 		}
 		rd = bytes.NewReader(j)
 	}
 	req, err := http.NewRequest(method, c.base+path, rd)
 	if err != nil {
-		c.t.Fatal(err)
+		return nil, err
 	}
 	if rd != nil {
 		req.Header.Set("Content-Type", ctype)
@@ -171,11 +181,14 @@ func (c *client) do(method, path string, body any, headers ...string) *response 
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		c.t.Fatal(err)
+		return nil, err
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return &response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
 }
 
 // must fails the test unless the answer has status want.

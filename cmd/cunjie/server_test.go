@@ -133,11 +133,18 @@ func TestConfigValidation(t *testing.T) {
 // it prints its URL.
 func startChild(t testing.TB, dir string, extraEnv ...string) (*exec.Cmd, string, *bufio.Reader) {
 	t.Helper()
+	return spawn(t, os.Stderr, append([]string{"CUNJIE_DATA_DIR=" + dir}, extraEnv...)...)
+}
+
+// spawn runs the program as a child process serving with env, its stderr
+// to stderr, and returns it once it prints its URL.
+func spawn(t testing.TB, stderr io.Writer, env ...string) (*exec.Cmd, string, *bufio.Reader) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve")
-	cmd.Env = append(os.Environ(), "CUNJIE_TEST_AS_MAIN=1", "CUNJIE_ADDR=127.0.0.1:0", "CUNJIE_DATA_DIR="+dir,
+	cmd.Env = append(os.Environ(), "CUNJIE_TEST_AS_MAIN=1", "CUNJIE_ADDR=127.0.0.1:0",
 		"CUNJIE_ADMIN_PASSWORD="+testAdminPassword, "CUNJIE_LOG_LEVEL=warn")
-	cmd.Env = append(cmd.Env, extraEnv...)
-	cmd.Stderr = os.Stderr
+	cmd.Env = append(cmd.Env, env...)
+	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

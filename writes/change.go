@@ -1,0 +1,169 @@
+package writes
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/cunjie/cunjie"
+	"github.com/cunjie/cunjie/geo"
+	"github.com/cunjie/cunjie/store"
+)
+
+// Change is one write to an existing feature.
+type Change struct {
+	Op     string
+	Action string // for the audit trail: update, event, delete, restore, photos
+	// Apply makes the next state from a copy of the current one, or
+	// returns an Outcome to answer instead (a conflict, a rejection, a
+	// duplicate). It may add to Events. It runs again, on a fresh copy,
+	// when another instance wrote the village first.
+	Apply func(cur, next *cunjie.Feature, x *geo.Index, events *[]cunjie.Event) *FeatureOutcome
+	// Events go to the history with the audit entry.
+	Events []cunjie.Event
+}
+
+// maxAttempts bounds how often one write computes again after losing
+// the village to another instance's write. Each loss is another write's
+// commit, and each try costs two store commands, so a write that loses
+// this often is one that a busy village starves.
+const maxAttempts = 100
+
+// FindFeature locates a feature u may read; one in a village they may not
+// see is answered as not found, so ids cannot be probed.
+func (w *Writer) FindFeature(ctx context.Context, u *cunjie.User, id string) (store.FeatureRef, error) {
+	ref, err := w.st.FeatureRef(ctx, id)
+	if err != nil {
+		return ref, err
+	}
+	if !u.CanReadVillage(ref.Village) {
+		return ref, cunjie.Errorf(cunjie.ENOTFOUND, "feature %s not found", id)
+	}
+	return ref, nil
+}
+
+// Change applies ch to feature id: a replayed op answers duplicate, the
+// rest is compare-and-set against the feature as committed.
+func (w *Writer) Change(ctx context.Context, u *cunjie.User, id string, ch *Change) FeatureOutcome {
+	ref, err := w.FindFeature(ctx, u, id)
+	if err != nil {
+		return Rejection[*cunjie.Feature](err)
+	}
+	if !u.CanWriteVillage(ref.Village) {
+		return Rejection[*cunjie.Feature](cunjie.Errorf(cunjie.ENOTFOUND, "feature %s not found", id))
+	}
+	vi, err := w.index.Village(ctx, ref.Village)
+	if err != nil {
+		return Rejection[*cunjie.Feature](err)
+	}
+	vi.Lock()
+	defer vi.Unlock()
+	op := cunjie.HashOp(ch.Op)
+	for attempt := 1; ; attempt++ {
+		it, ok := vi.Index.Get(id)
+		if !ok && attempt == 1 {
+			// Created by another instance since this one last looked.
+			if err := w.be.catchUp(ctx, ref.Village, vi); err != nil {
+				return Rejection[*cunjie.Feature](err)
+			}
+			continue
+		}
+		if !ok {
+			// Claimed but never stored: a create that crashed half way.
+			return Rejection[*cunjie.Feature](cunjie.Errorf(cunjie.ENOTFOUND, "feature %s not found", id))
+		}
+		cur := it.Value.(*cunjie.Feature)
+		if slices.Contains(cur.Ops, op) {
+			return FeatureOutcome{Result: Duplicate, Object: cur}
+		}
+		next := cloneFeature(cur)
+		events := slices.Clone(ch.Events)
+		if o := ch.Apply(cur, next, vi.Index, &events); o != nil {
+			if o.Result == Conflict && w.opInHistory(ctx, cur, ch.Op) {
+				return FeatureOutcome{Result: Duplicate, Object: cur}
+			}
+			return *o
+		}
+		now := w.now().UTC().Truncate(time.Millisecond)
+		next.UpdatedBy, next.UpdatedAt = u.Username, now
+		next.Ops = KeepLast(cur.Ops, op, cunjie.RecentOps)
+		next.Changes = cur.Changes + 1
+		next.Seq = vi.Index.MaxSeq() + 1
+		w.prepare(ctx, u, []*cunjie.Feature{next})
+		audit := cunjie.AuditEntry{Op: ch.Op, Action: ch.Action, By: u.Username, At: now, Version: next.Version, Changes: diff(cur, next)}
+		st := step{next: next, base: cur.Version, history: store.HistoryEntry{Feature: id, Change: cur.Changes, Events: events, Audit: []cunjie.AuditEntry{audit}}}
+		_, err := w.be.commit(ctx, vi, ref.Village, []step{st})
+		if errors.Is(err, errRaced) && attempt < maxAttempts {
+			if err := w.be.lost(ctx, ref.Village, vi); err != nil {
+				return Rejection[*cunjie.Feature](err)
+			}
+			continue
+		}
+		if err != nil {
+			return Rejection[*cunjie.Feature](err)
+		}
+		vi.Index.Put(featureItem(next))
+		return FeatureOutcome{Result: Applied, Object: next}
+	}
+}
+
+// opInHistory says whether op was applied to f longer ago than f's recent
+// ops reach: a phone that lost an answer may replay its op after many
+// other writes, and it is then told duplicate rather than conflict. Only
+// conflicts ask, so the history is read only when a write is refused.
+func (w *Writer) opInHistory(ctx context.Context, f *cunjie.Feature, op string) bool {
+	if len(f.Ops) < cunjie.RecentOps {
+		return false // f remembers every op since its creation
+	}
+	_, audit, err := w.st.History(ctx, f.ID, f.Changes)
+	return err == nil && slices.ContainsFunc(audit, func(a cunjie.AuditEntry) bool { return a.Op == op })
+}
+
+func cloneFeature(f *cunjie.Feature) *cunjie.Feature {
+	c := *f
+	c.Attrs = maps.Clone(f.Attrs)
+	c.Photos = slices.Clone(f.Photos)
+	c.Events = slices.Clone(f.Events)
+	c.Ops = slices.Clone(f.Ops)
+	c.Flags.PhotosPending = slices.Clone(f.Flags.PhotosPending)
+	return &c
+}
+
+// KeepLast returns s with x appended, keeping the last n, in a new slice of
+// exactly that length. A record keeps its recent lists for as long as it
+// lives: append's spare capacity would about double what each one holds.
+func KeepLast[T any](s []T, x T, n int) []T {
+	k := min(len(s)+1, n)
+	out := make([]T, 0, k)
+	out = append(out, s[len(s)+1-k:]...)
+	return append(out, x)
+}
+
+// diff lists the fields a write changed, for the audit log.
+func diff(a, b *cunjie.Feature) map[string]cunjie.Change {
+	d := map[string]cunjie.Change{}
+	if a.Location != b.Location {
+		d["location"] = cunjie.Change{From: a.Location, To: b.Location}
+	}
+	keys := map[string]bool{}
+	for k := range a.Attrs {
+		keys[k] = true
+	}
+	for k := range b.Attrs {
+		keys[k] = true
+	}
+	for k := range keys {
+		if a.Attrs[k] != b.Attrs[k] {
+			d["attrs."+k] = cunjie.Change{From: a.Attrs[k], To: b.Attrs[k]}
+		}
+	}
+	if !slices.Equal(a.Photos, b.Photos) {
+		d["photos"] = cunjie.Change{From: a.Photos, To: b.Photos}
+	}
+	if a.Deleted != b.Deleted {
+		d["deleted"] = cunjie.Change{From: a.Deleted, To: b.Deleted}
+	}
+	return d
+}

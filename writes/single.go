@@ -1,0 +1,112 @@
+package writes
+
+import (
+	"context"
+	"errors"
+
+	"github.com/cunjie/cunjie"
+	"github.com/cunjie/cunjie/geo"
+	"github.com/cunjie/cunjie/store"
+)
+
+// errRaced says another instance committed to the village first.
+var errRaced = errors.New("writes: another instance wrote the village first")
+
+// single is the embedded store: one process (the data directory is
+// locked), so a village's lock orders its writes, and the index in memory
+// is the truth the store follows. Seqs come from the index, which holds
+// every feature's latest seq (a seq of a write that failed was never seen,
+// and may be handed out again). The village's revision tells a current
+// snapshot from a stale one; it moves at the first write after a load or a
+// snapshot (Dirty) rather than at every write, which saves two store
+// commands of each write's three or four.
+type single struct {
+	w *Writer
+
+	// failed are history entries whose write failed after their feature
+	// was stored; retried until they are written.
+	failed retries[store.HistoryEntry]
+}
+
+func (b *single) load(ctx context.Context, village string) ([]*cunjie.Feature, int64, error) {
+	st := b.w.st
+	rev, err := st.VillageRev(ctx, village)
+	if err != nil {
+		return nil, 0, err
+	}
+	fs, ok, err := st.LoadSnapshot(ctx, village, rev)
+	if err != nil {
+		b.w.log.Warn("snapshot unreadable; reading features", "village", village, "err", err)
+	}
+	if ok {
+		b.w.snaps.set(village, rev)
+		return fs, rev, nil
+	}
+	return st.VillageFeatures(ctx, village)
+}
+
+func (b *single) commit(ctx context.Context, vi *geo.VillageIndex, village string, steps []step) ([]bool, error) {
+	existed, err := b.store(ctx, vi, village, steps)
+	if err != nil {
+		// The store may hold part of the write: memory is reloaded.
+		b.w.index.Invalidate(village)
+	}
+	return existed, err
+}
+
+func (b *single) store(ctx context.Context, vi *geo.VillageIndex, village string, steps []step) ([]bool, error) {
+	st := b.w.st
+	if !vi.Dirty {
+		rev, err := st.BumpRev(ctx, village)
+		if err != nil {
+			return nil, err
+		}
+		vi.Rev, vi.Dirty = rev, true
+	}
+	var creates []*cunjie.Feature
+	for _, s := range steps {
+		if s.base == 0 {
+			creates = append(creates, s.next)
+		}
+	}
+	if len(creates) > 0 {
+		if len(creates) != len(steps) {
+			return nil, errors.New("writes: creates and changes in one commit")
+		}
+		return st.InsertFeatures(ctx, village, creates)
+	}
+	for _, s := range steps {
+		if err := st.ReplaceFeature(ctx, s.next, s.base); err != nil {
+			return nil, err
+		}
+		b.writeHistory(ctx, s.history)
+	}
+	return nil, nil
+}
+
+// writeHistory appends a change's history; a failure is kept and retried
+// (the feature, stored, says the op was applied).
+func (b *single) writeHistory(ctx context.Context, h store.HistoryEntry) {
+	if err := b.w.st.AppendHistory(ctx, h.Feature, h.Change, h.Events, h.Audit); err != nil {
+		b.w.log.Warn("history not written; will retry", "feature", h.Feature, "err", err)
+		b.failed.add(h)
+	}
+}
+
+func (b *single) retry(ctx context.Context) {
+	for _, h := range b.failed.take() {
+		b.writeHistory(ctx, h)
+	}
+}
+
+func (b *single) catchUp(context.Context, string, *geo.VillageIndex) error { return nil }
+
+func (b *single) lost(context.Context, string, *geo.VillageIndex) error { return nil }
+
+func (b *single) snapshot(ctx context.Context, village string, rev int64, fs []*cunjie.Feature) error {
+	return b.w.st.SaveSnapshot(ctx, village, rev, fs)
+}
+
+// A village is saved when its snapshot is not at its revision: after a
+// write, and after a load from its features.
+func (b *single) wantsSnapshot(_ *geo.VillageIndex, current bool) bool { return !current }
