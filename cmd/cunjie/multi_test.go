@@ -18,7 +18,7 @@ type instance struct {
 	log *syncBuffer // what it wrote to stderr
 }
 
-func startInstance(t *testing.T, uri string) *instance {
+func startInstance(t testing.TB, uri string) *instance {
 	t.Helper()
 	in := &instance{log: &syncBuffer{}}
 	in.cmd, in.url, _ = spawn(t, in.log, "MONGODB_URI="+uri, "CUNJIE_SNAPSHOT_EVERY=1s")
