@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -27,9 +28,18 @@ type Change struct {
 
 // maxAttempts bounds how often one write computes again after losing
 // the village to another instance's write. Each loss is another write's
-// commit, and each try costs two store commands, so a write that loses
-// this often is one that a busy village starves.
-const maxAttempts = 100
+// commit.
+const maxAttempts = 50
+
+// backOff waits a random while before a write's next try. Two instances
+// writing one village at full speed fall into step otherwise: each
+// write's cycle (commit, materialize) takes as long as the other's
+// catch-up and retry, and the one that lost once loses every time.
+func backOff(attempt int) {
+	if attempt > 1 {
+		time.Sleep(time.Duration(rand.Int64N(int64(min(attempt, 10)) * int64(time.Millisecond))))
+	}
+}
 
 // FindFeature locates a feature u may read; one in a village they may not
 // see is answered as not found, so ids cannot be probed.
@@ -96,7 +106,8 @@ func (w *Writer) Change(ctx context.Context, u *cunjie.User, id string, ch *Chan
 		st := step{next: next, base: cur.Version, history: store.HistoryEntry{Feature: id, Change: cur.Changes, Events: events, Audit: []cunjie.AuditEntry{audit}}}
 		_, err := w.be.commit(ctx, vi, ref.Village, []step{st})
 		if errors.Is(err, errRaced) && attempt < maxAttempts {
-			if err := w.be.lost(ctx, ref.Village, vi); err != nil {
+			backOff(attempt)
+			if err := w.be.catchUp(ctx, ref.Village, vi); err != nil {
 				return Rejection[*cunjie.Feature](err)
 			}
 			continue

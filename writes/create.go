@@ -130,7 +130,8 @@ func (w *Writer) createInVillage(ctx context.Context, u *cunjie.User, village st
 		w.prepare(ctx, u, fs)
 		existed, err := w.be.commit(ctx, vi, village, steps)
 		if errors.Is(err, errRaced) && attempt < maxAttempts {
-			if err := w.be.lost(ctx, village, vi); err != nil {
+			backOff(attempt)
+			if err := w.be.catchUp(ctx, village, vi); err != nil {
 				fail(err)
 				return
 			}

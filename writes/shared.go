@@ -172,15 +172,6 @@ func (b *shared) catchUp(ctx context.Context, village string, vi *geo.VillageInd
 	}
 }
 
-func (b *shared) lost(ctx context.Context, village string, vi *geo.VillageIndex) error {
-	r, err := b.w.st.LogRecord(ctx, village, vi.Rev+1)
-	if err != nil || r == nil {
-		return err
-	}
-	b.apply(vi, r)
-	return nil
-}
-
 func (b *shared) apply(vi *geo.VillageIndex, r *store.LogRecord) {
 	for _, f := range r.Features {
 		vi.Index.Put(featureItem(f))

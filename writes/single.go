@@ -101,8 +101,6 @@ func (b *single) retry(ctx context.Context) {
 
 func (b *single) catchUp(context.Context, string, *geo.VillageIndex) error { return nil }
 
-func (b *single) lost(context.Context, string, *geo.VillageIndex) error { return nil }
-
 func (b *single) snapshot(ctx context.Context, village string, rev int64, fs []*cunjie.Feature) error {
 	return b.w.st.SaveSnapshot(ctx, village, rev, fs)
 }

@@ -100,11 +100,6 @@ type backend interface {
 	commit(ctx context.Context, vi *geo.VillageIndex, village string, steps []step) (existed []bool, err error)
 	// catchUp brings a locked village's index up to what is committed.
 	catchUp(ctx context.Context, village string, vi *geo.VillageIndex) error
-	// lost applies the record that took position vi.Rev+1 (commit said
-	// errRaced), so that the next try aims at the position after it
-	// without another read to find the end of the log: the shortest
-	// window between what a write is computed on and its commit.
-	lost(ctx context.Context, village string, vi *geo.VillageIndex) error
 	// snapshot saves fs, the village's state at rev.
 	snapshot(ctx context.Context, village string, rev int64, fs []*cunjie.Feature) error
 	// retry writes again what failed to be written after a commit.

@@ -278,11 +278,26 @@ func TestTwoInstancesOneStore(t *testing.T) {
 			t.Errorf("the paging phone has %s at version %v (seq %v), the store at %v (seq %v)", id, got.version, got.seq, f.version, f.seq)
 		}
 	}
-	// A clean stop writes the snapshots without an error.
-	a.cmd.Process.Signal(syscall.SIGTERM)
-	a.cmd.Wait()
-	if log := a.log.String(); strings.Contains(log, "E11000") || strings.Contains(log, "level=ERROR") {
-		t.Errorf("instance a logged errors:\n%s", log)
+	// A third instance starting now (from a snapshot and the log after it)
+	// has every feature as the others have it.
+	third := startInstance(t, uri)
+	late := newFeedPager(village)
+	for late.page(loginURL(t, third.url, "insp", "insp-password")) {
+	}
+	for id, f := range final.latest {
+		if got := late.latest[id]; got != f {
+			t.Errorf("a new instance has %s at version %v (seq %v), the others at %v (seq %v)", id, got.version, got.seq, f.version, f.seq)
+		}
+	}
+	// Two clean stops at once write their snapshots without an error.
+	for _, in := range []*instance{a, third} {
+		in.cmd.Process.Signal(syscall.SIGTERM)
+	}
+	for name, in := range map[string]*instance{"a": a, "the third": third} {
+		in.cmd.Wait()
+		if log := in.log.String(); strings.Contains(log, "E11000") || strings.Contains(log, "level=ERROR") {
+			t.Errorf("instance %s logged errors:\n%s", name, log)
+		}
 	}
 }
 
