@@ -31,7 +31,7 @@ func BenchmarkSyncShared(b *testing.B) {
 		two := syncLoad(b, []string{x.url, y.url}, d)
 		_, url, _ := startChild(b, testDir(b))
 		one := syncLoad(b, []string{url}, d)
-		fmt.Printf("sync, 4 clients, batches of 50 events, %v: two instances on FerretDB+PostgreSQL %s; one on the embedded store %s; throughput ratio %.2f\n",
+		fmt.Printf("sync, 4 clients, batches of 50 events (events/s, batch latency), %v: two instances on FerretDB+PostgreSQL %s; one on the embedded store %s; throughput ratio %.2f\n",
 			d, two, one, two.perSec/one.perSec)
 	}
 }
@@ -39,11 +39,11 @@ func BenchmarkSyncShared(b *testing.B) {
 type loadFigures struct {
 	perSec   float64
 	p50, p99 time.Duration
-	batches  int
+	batches  int // requests answered
 }
 
 func (f loadFigures) String() string {
-	return fmt.Sprintf("%.0f events/s, batch p50 %v p99 %v (%d batches)", f.perSec, f.p50.Round(time.Millisecond), f.p99.Round(time.Millisecond), f.batches)
+	return fmt.Sprintf("%.0f/s, p50 %v, p99 %v (n=%d)", f.perSec, f.p50.Round(10*time.Microsecond), f.p99.Round(10*time.Microsecond), f.batches)
 }
 
 // syncLoad sets up 100 bins on the first server and sends batches of 50
