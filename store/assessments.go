@@ -134,11 +134,11 @@ func (s *Store) UpdateTemplate(ctx context.Context, t *cunjie.Template, baseVers
 		return err
 	}
 	d := templateToDoc(t)
-	res, err := s.db.Collection(colTemplateHeads).ReplaceOne(ctx, s.casFilter(t.ID, "version", baseVersion), templateHeadDoc{ID: t.ID, Version: t.Version, Current: d})
+	ok, err := s.replaceVersion(ctx, s.db.Collection(colTemplateHeads), t.ID, baseVersion, templateHeadDoc{ID: t.ID, Version: t.Version, Current: d})
 	if err != nil {
 		return err
 	}
-	if res.MatchedCount == 0 {
+	if !ok {
 		return cunjie.Errorf(cunjie.ECONFLICT, "template %s was changed meanwhile", t.ID)
 	}
 	return s.putTemplateVersion(ctx, d)
@@ -389,12 +389,8 @@ func (s *Store) UpdateVillageMonth(ctx context.Context, village, month string, c
 			}
 			return vm, nil
 		}
-		res, err := col.ReplaceOne(ctx, s.casFilter(d.ID, "version", base), d)
-		if err != nil {
-			return nil, err
-		}
-		if res.MatchedCount == 1 {
-			return vm, nil
+		if ok, err := s.replaceVersion(ctx, col, d.ID, base, d); err != nil || ok {
+			return vm, err
 		}
 	}
 	return nil, cunjie.Errorf(cunjie.ECONFLICT, "the inspections of village %s in %s are being changed by others; try again", village, month)
@@ -637,11 +633,11 @@ func (s *Store) UpdateProblem(ctx context.Context, id string, change func(p *cun
 		if err := change(&next); err != nil {
 			return cur, nil, err
 		}
-		res, err := s.db.Collection(problemsCol(cur.Month)).ReplaceOne(ctx, s.casFilter(id, "version", cur.Version), problemToDoc(&next))
+		ok, err := s.replaceVersion(ctx, s.db.Collection(problemsCol(cur.Month)), id, cur.Version, problemToDoc(&next))
 		if err != nil {
 			return cur, nil, err
 		}
-		if res.MatchedCount == 1 {
+		if ok {
 			return cur, &next, nil
 		}
 	}
@@ -733,12 +729,8 @@ func (s *Store) PutProblemEntries(ctx context.Context, village string, entries [
 			}
 			return nil
 		}
-		res, err := col.ReplaceOne(ctx, s.casFilter(village, "version", base), d)
-		if err != nil {
+		if ok, err := s.replaceVersion(ctx, col, village, base, d); err != nil || ok {
 			return err
-		}
-		if res.MatchedCount == 1 {
-			return nil
 		}
 	}
 	return cunjie.Errorf(cunjie.ECONFLICT, "the problems of village %s are being changed by others; try again", village)

@@ -328,3 +328,59 @@ func (p *feedPager) page(c *client) bool {
 	p.since = m["next"].(string)
 	return m["more"] == true
 }
+
+// TestTwoInstancesInspections records inspections of one village and
+// month from both instances at once: each is kept (the month's document
+// is changed by compare-and-set, which FerretDB does not make atomic
+// between processes).
+func TestTwoInstancesInspections(t *testing.T) {
+	uri := startSharedStore(t)
+	a := startInstance(t, uri)
+	admin := loginURL(t, a.url, "admin", testAdminPassword)
+	admin.must(200, "POST", "/api/v1/villages/import", demoGeoJSON())
+	admin.must(201, "POST", "/api/v1/users", map[string]any{"username": "insp", "password": "insp-password", "role": "inspector"})
+	admin.must(201, "POST", "/api/v1/templates", map[string]any{"id": "monthly", "name": "村庄环境卫生月度考评表", "items": testItems})
+	b := startInstance(t, uri)
+	village, month := demoCode(0), time.Now().UTC().Format("2006-01")
+	at := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	stored := map[string]bool{}
+	for w, in := range []*instance{a, b, a, b} {
+		c := loginURL(t, in.url, "insp", "insp-password")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10 {
+				id := fmt.Sprintf("insp-%d-%02d", w, i)
+				r, err := c.tryDo("PUT", "/api/v1/inspections/"+id, inspection(village, month, at, []float64{40, 30, 20, 10}))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if r.Status == 201 || r.Status == 200 {
+					mu.Lock()
+					stored[id] = true
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for name, in := range map[string]*instance{"a": a, "b": b} {
+		c := loginURL(t, in.url, "insp", "insp-password")
+		list := c.must(200, "GET", "/api/v1/inspections?month="+month+"&village="+village, nil).Map()
+		got := map[string]bool{}
+		for _, x := range list["inspections"].([]any) {
+			got[x.(map[string]any)["id"].(string)] = true
+		}
+		for id := range stored {
+			if !got[id] {
+				t.Errorf("instance %s: inspection %s was answered stored and is not there", name, id)
+			}
+		}
+	}
+	if len(stored) < 30 {
+		t.Errorf("only %d of 40 inspections stored", len(stored))
+	}
+}
