@@ -83,6 +83,7 @@ type Server struct {
 	csp      string
 	metrics  *Metrics
 	conns    conns
+	seen     seenTracker // when users were last heard from
 }
 
 // warm loads village indexes in the background after start, so the first
