@@ -69,6 +69,10 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/config", summary: "Settings the web app needs: the map tile source", tag: "meta", handler: s.config},
 		{method: "GET", path: "/openapi.json", summary: "This document", tag: "meta", handler: s.openAPI},
 	}
+	// The office's workbench (issue 16).
+	routes = append(routes,
+		route{method: "GET", path: "/overview", summary: "The town at a glance for a month (?month=YYYY-MM): per village facilities by state, works by stage, coverage, score, rank and problems; town totals; ops phones reported unsent", tag: "reports", roles: staffWriters, handler: s.overview, response: "Overview"},
+	)
 	routes = append(routes, s.assessmentRoutes()...)
 	return append(routes, s.backupRoutes()...)
 }

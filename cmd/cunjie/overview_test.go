@@ -1,0 +1,115 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/cunjie/cunjie"
+)
+
+// The overview's figures agree with the features and inspections stored,
+// and with the ranking and coverage routes.
+func TestOverview(t *testing.T) {
+	tw := newAssessTown(t)
+	put := func(village, kind, status string) {
+		attrs := map[string]any{cunjie.StatusAttr(cunjie.Kind(kind)): status}
+		tw.insp.must(201, "PUT", "/api/v1/features/"+newID("f"), map[string]any{"opId": newID("op"), "kind": kind, "location": tw.pointIn(t, village), "attrs": attrs})
+	}
+	for _, st := range []string{"ok", "full", "overflowing", "overflowing", "damaged", "missing"} {
+		put(tw.v1, "bin", st)
+	}
+	put(tw.v2, "bin", "ok")
+	put(tw.v1, "garbage_pool", "damaged")
+	put(tw.v2, "collection_point", "full")
+	put(tw.v1, "household_toilet", "done")
+	put(tw.v1, "household_toilet", "planned")
+	put(tw.v2, "housing_reform", "started")
+	put(tw.v2, "demolition", "demolished")
+
+	month := cunjie.MonthOf(time.Now())
+	at := time.Now().UTC().Format(time.RFC3339)
+	tw.insp.must(201, "PUT", "/api/v1/inspections/"+newID("in"), inspection(tw.v1, month, at, []float64{30, 20, 20, 10}, tw.problemAt(t, tw.v1, "路边垃圾")))
+	tw.insp.must(201, "PUT", "/api/v1/inspections/"+newID("in"), inspection(tw.v2, month, at, []float64{40, 30, 20, 10}))
+
+	var ov struct {
+		Month    string
+		Villages []struct {
+			Village, Name             string
+			Figures                   map[string]map[string]float64
+			Households, Covered, Rank int
+			Score                     *float64
+			OpenProblems, Overdue     int
+			CoveragePercent           *float64
+		}
+		Totals struct {
+			Figures    map[string]map[string]float64
+			Households int
+		}
+		PendingOps int
+	}
+	tw.insp.must(200, "GET", "/api/v1/overview?month="+month, nil).JSON(&ov)
+	if ov.Month != month || len(ov.Villages) != len(demoCodes()) {
+		t.Fatalf("month %s, %d villages", ov.Month, len(ov.Villages))
+	}
+	rows := map[string]int{}
+	for i, v := range ov.Villages {
+		rows[v.Village] = i
+	}
+	v1, v2 := ov.Villages[rows[tw.v1]], ov.Villages[rows[tw.v2]]
+	want := func(what string, got, want float64) {
+		t.Helper()
+		if got != want {
+			t.Errorf("%s: %v, want %v", what, got, want)
+		}
+	}
+	want("v1 bins", v1.Figures["bins"]["total"], 5) // the missing one is not there
+	want("v1 bins full", v1.Figures["bins"]["full"], 1)
+	want("v1 bins overflowing", v1.Figures["bins"]["overflowing"], 2)
+	want("v1 bins damaged", v1.Figures["bins"]["damaged"], 1)
+	want("v1 pools damaged", v1.Figures["garbagePools"]["damaged"], 1)
+	want("v2 points full", v2.Figures["collectionPoints"]["full"], 1)
+	want("v1 toilets done", v1.Figures["householdToilets"]["done"], 1)
+	want("v1 toilets planned", v1.Figures["householdToilets"]["planned"], 1)
+	want("v2 housing started", v2.Figures["housingReform"]["started"], 1)
+	want("v2 demolished", v2.Figures["demolitions"]["demolished"], 1)
+	want("town bins", ov.Totals.Figures["bins"]["total"], 6)
+	want("v1 households", float64(v1.Households), 2)
+	want("v1 open problems", float64(v1.OpenProblems), 1)
+
+	// Score and rank are the ranking's; households the coverage route's.
+	var rank struct {
+		Villages []struct {
+			Village string
+			Rank    int
+			Score   *float64
+		}
+	}
+	tw.insp.must(200, "GET", "/api/v1/assessments?month="+month, nil).JSON(&rank)
+	for _, r := range rank.Villages {
+		ov := ov.Villages[rows[r.Village]]
+		if ov.Rank != r.Rank || (ov.Score == nil) != (r.Score == nil) || (ov.Score != nil && *ov.Score != *r.Score) {
+			t.Errorf("%s: overview rank %d score %v, ranking %d %v", r.Village, ov.Rank, ov.Score, r.Rank, r.Score)
+		}
+	}
+	if v2.Rank != 1 || v1.Rank != 2 || *v2.Score != 100 || *v1.Score != 80 {
+		t.Errorf("ranks v1 %d %v, v2 %d %v", v1.Rank, v1.Score, v2.Rank, v2.Score)
+	}
+	cov := tw.insp.must(200, "GET", "/api/v1/coverage", nil).Map()
+	if int(cov["households"].(float64)) != ov.Totals.Households {
+		t.Errorf("households: coverage %v, overview %d", cov["households"], ov.Totals.Households)
+	}
+
+	// Phones' reports of unsent ops add up.
+	tw.clean.must(200, "POST", "/api/v1/sync", map[string]any{"ops": []any{}, "device": "p1", "pendingOps": 4})
+	tw.insp.must(200, "POST", "/api/v1/sync", map[string]any{"ops": []any{}, "device": "p2", "pendingOps": 3})
+	tw.insp.must(200, "GET", "/api/v1/overview", nil).JSON(&ov)
+	if ov.PendingOps != 7 {
+		t.Errorf("pending ops %d, want 7", ov.PendingOps)
+	}
+	if r := tw.clean.do("GET", "/api/v1/overview", nil); r.Status != 403 {
+		t.Errorf("cleaner reads the overview: %d", r.Status)
+	}
+	if r := tw.insp.do("GET", "/api/v1/overview?month=2026-13", nil); r.Status != 400 || r.ErrFields()["month"] == "" {
+		t.Errorf("bad month: %d %s", r.Status, r.Body)
+	}
+}
