@@ -182,6 +182,8 @@ var schemas = map[string]any{
 		"villages": map[string]any{"type": "array", "items": obj(map[string]any{"rank": map[string]string{"type": "integer"}, "village": str, "name": str,
 			"score": num, "inspections": map[string]string{"type": "integer"}, "previousScore": num, "change": num,
 			"openProblems": map[string]string{"type": "integer"}, "overdueProblems": map[string]string{"type": "integer"}, "rectifiedProblems": map[string]string{"type": "integer"}})}}),
+	"RedBlack": obj(map[string]any{"month": str, "closed": boolT, "red": map[string]any{"type": "array", "items": ref("Listed")}, "black": map[string]any{"type": "array", "items": ref("Listed")}}),
+	"Listed":   obj(map[string]any{"rank": num, "village": str, "name": str, "score": num, "reasons": strArr}),
 	"Overview": obj(map[string]any{"month": str, "pendingOps": num, "rejectedOps": num,
 		"villages": map[string]any{"type": "array", "items": ref("OverviewVillage")}, "totals": ref("OverviewVillage")}),
 	"OverviewVillage": obj(map[string]any{"village": str, "name": str, "households": num, "covered": num, "coveragePercent": num,

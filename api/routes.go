@@ -71,6 +71,7 @@ func (s *Server) routeTable() []route {
 	}
 	// The office's workbench (issue 16).
 	routes = append(routes,
+		route{method: "GET", path: "/assessments/:month/redblack", summary: "The month's red and black list (红黑榜): the best and worst villages by score (?red=3&black=3), each with its reasons in Chinese", tag: "assessment", roles: staffWriters, handler: s.getRedBlack, response: "RedBlack"},
 		route{method: "GET", path: "/overview", summary: "The town at a glance for a month (?month=YYYY-MM): per village facilities by state, works by stage, coverage, score, rank and problems; town totals; ops phones reported unsent", tag: "reports", roles: staffWriters, handler: s.overview, response: "Overview"},
 	)
 	routes = append(routes, s.assessmentRoutes()...)

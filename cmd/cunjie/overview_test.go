@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -111,5 +112,59 @@ func TestOverview(t *testing.T) {
 	}
 	if r := tw.insp.do("GET", "/api/v1/overview?month=2026-13", nil); r.Status != 400 || r.ErrFields()["month"] == "" {
 		t.Errorf("bad month: %d %s", r.Status, r.Body)
+	}
+}
+
+// The red and black list takes the best and worst scored villages, each
+// with its reasons: the items that lost most points and open problems.
+func TestRedBlackList(t *testing.T) {
+	tw := newAssessTown(t)
+	month := cunjie.MonthOf(time.Now())
+	at := time.Now().UTC().Format(time.RFC3339)
+	codes := demoCodes()
+	// Five villages scored 95, 90, 85, 70, 60; the worst has an open problem.
+	points := [][]float64{{40, 30, 20, 5}, {40, 30, 10, 10}, {35, 30, 10, 10}, {20, 30, 10, 10}, {20, 30, 5, 5}}
+	for i, p := range points {
+		var probs []map[string]any
+		if i == 4 {
+			probs = []map[string]any{tw.problemAt(t, codes[i], "垃圾池满溢未清运")}
+		}
+		tw.insp.must(201, "PUT", "/api/v1/inspections/"+newID("in"), inspection(codes[i], month, at, p, probs...))
+	}
+	var l struct {
+		Red, Black []struct {
+			Village string
+			Rank    int
+			Score   float64
+			Reasons []string
+		}
+	}
+	tw.insp.must(200, "GET", "/api/v1/assessments/"+month+"/redblack?red=2&black=2", nil).JSON(&l)
+	if len(l.Red) != 2 || len(l.Black) != 2 || l.Red[0].Village != codes[0] || l.Red[1].Village != codes[1] ||
+		l.Black[0].Village != codes[4] || l.Black[1].Village != codes[3] {
+		t.Fatalf("list %+v", l)
+	}
+	if l.Black[0].Score != 60 || l.Black[0].Rank != 5 {
+		t.Errorf("worst %+v", l.Black[0])
+	}
+	worst := strings.Join(l.Black[0].Reasons, "|")
+	for _, want := range []string{"道路沟渠无垃圾（扣20分）", "公厕干净无异味（扣15分）", "未整改问题1个：垃圾池满溢未清运", "全镇第5名"} {
+		if !strings.Contains(worst, want) {
+			t.Errorf("worst's reasons %q lack %q", worst, want)
+		}
+	}
+	if best := strings.Join(l.Red[0].Reasons, "|"); !strings.Contains(best, "保洁员在岗（扣5分）") {
+		t.Errorf("best's reasons %q", best)
+	}
+	// Defaults 3 and 3; with 5 villages scored the black list has 2.
+	tw.insp.must(200, "GET", "/api/v1/assessments/"+month+"/redblack", nil).JSON(&l)
+	if len(l.Red) != 3 || len(l.Black) != 2 {
+		t.Errorf("default sizes: %d red, %d black", len(l.Red), len(l.Black))
+	}
+	if r := tw.insp.do("GET", "/api/v1/assessments/"+month+"/redblack?red=99", nil); r.Status != 400 || r.ErrFields()["red"] == "" {
+		t.Errorf("red=99: %d %s", r.Status, r.Body)
+	}
+	if r := tw.clean.do("GET", "/api/v1/assessments/"+month+"/redblack", nil); r.Status != 403 {
+		t.Errorf("cleaner: %d", r.Status)
 	}
 }
