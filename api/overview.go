@@ -1,6 +1,11 @@
 package api
 
 import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cunjie/cunjie"
@@ -53,20 +58,16 @@ func (s *Server) overview(c *fiber.Ctx) error {
 	for _, r := range rank.Villages {
 		scores[r.Village] = r
 	}
-	cov, err := s.townCoverage(ctx, u, DefaultCoverageRadiusM)
-	if err != nil {
-		return err
-	}
 	out := &Overview{Month: month, Villages: []OverviewVillage{}, Totals: OverviewVillage{Name: "合计", Figures: figures.New()}}
-	for _, vc := range cov.Villages {
-		v, _ := s.villages.Load().Get(vc.Village)
-		fs, err := s.villageFeatures(ctx, vc.Village, nil)
+	for _, code := range s.readableVillages(u) {
+		v, _ := s.villages.Load().Get(code)
+		vf, err := s.villageOverview(ctx, u, code)
 		if err != nil {
 			return err
 		}
-		sc := scores[vc.Village]
-		row := OverviewVillage{Village: vc.Village, Name: v.Name, Figures: figures.Count(fs),
-			Households: vc.Households, Covered: vc.Covered, CoverageP: percent(vc.Covered, vc.Households),
+		sc := scores[code]
+		row := OverviewVillage{Village: code, Name: v.Name, Figures: vf.figures,
+			Households: vf.households, Covered: vf.covered, CoverageP: percent(vf.covered, vf.households),
 			Score: sc.Score, Rank: sc.Rank, OpenProblems: sc.OpenProblems, OverdueProblems: sc.OverdueProblems, RectifiedProblems: sc.RectifiedProblems}
 		t := &out.Totals
 		t.Figures.Add(row.Figures)
@@ -88,4 +89,57 @@ func (s *Server) overview(c *fiber.Ctx) error {
 		out.RejectedOps += d.RejectedOps
 	}
 	return c.JSON(out)
+}
+
+// villageFigures are a village's counted features and coverage, as the
+// overview shows them. They depend only on the features of the village
+// and its neighbours, so they are kept until one of those changes: the
+// office's screen refreshing reads memory, not every household again.
+type villageFigures struct {
+	key                 string
+	figures             figures.Village
+	households, covered int
+}
+
+type overviewCache struct {
+	mu sync.Mutex
+	m  map[string]*villageFigures
+}
+
+func (s *Server) villageOverview(ctx context.Context, u *cunjie.User, code string) (*villageFigures, error) {
+	near, err := s.nearIndexes(ctx, code, DefaultCoverageRadiusM)
+	if err != nil {
+		return nil, err
+	}
+	// Every write gives the feature a new, higher sequence number; a
+	// reloaded index is a new one.
+	var key strings.Builder
+	for _, vi := range near {
+		vi.RLock()
+		fmt.Fprintf(&key, "%p:%d:%d;", vi, vi.Index.MaxSeq(), vi.Index.Len())
+		vi.RUnlock()
+	}
+	c := &s.overviews
+	c.mu.Lock()
+	hit := c.m[code]
+	c.mu.Unlock()
+	if hit != nil && hit.key == key.String() {
+		return hit, nil
+	}
+	fs, err := s.villageFeatures(ctx, code, nil)
+	if err != nil {
+		return nil, err
+	}
+	cov, err := s.coverage(ctx, u, code, DefaultCoverageRadiusM)
+	if err != nil {
+		return nil, err
+	}
+	vf := &villageFigures{key: key.String(), figures: figures.Count(fs), households: cov.Households, covered: cov.Covered}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]*villageFigures{}
+	}
+	c.m[code] = vf
+	c.mu.Unlock()
+	return vf, nil
 }

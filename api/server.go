@@ -84,6 +84,8 @@ type Server struct {
 	metrics  *Metrics
 	conns    conns
 	seen     seenTracker // when users were last heard from
+	// overviews keeps each village's overview figures until it changes.
+	overviews overviewCache
 }
 
 // warm loads village indexes in the background after start, so the first

@@ -100,6 +100,13 @@ func TestOverview(t *testing.T) {
 		t.Errorf("households: coverage %v, overview %d", cov["households"], ov.Totals.Households)
 	}
 
+	// A change after an overview shows in the next (its figures are kept
+	// until the village changes).
+	put(tw.v1, "bin", "full")
+	tw.insp.must(200, "GET", "/api/v1/overview?month="+month, nil).JSON(&ov)
+	want("v1 bins after one more", ov.Villages[rows[tw.v1]].Figures["bins"]["full"], 2)
+	want("town bins after one more", ov.Totals.Figures["bins"]["total"], 7)
+
 	// Phones' reports of unsent ops add up.
 	tw.clean.must(200, "POST", "/api/v1/sync", map[string]any{"ops": []any{}, "device": "p1", "pendingOps": 4})
 	tw.insp.must(200, "POST", "/api/v1/sync", map[string]any{"ops": []any{}, "device": "p2", "pendingOps": 3})
