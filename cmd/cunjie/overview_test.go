@@ -175,3 +175,44 @@ func TestRedBlackList(t *testing.T) {
 		t.Errorf("cleaner: %d", r.Status)
 	}
 }
+
+// A problem open past its deadline (7 days by default) is overdue in the
+// overview; the clock is moved to see it.
+func TestOverviewOverdue(t *testing.T) {
+	tw := newAssessTown(t)
+	month := cunjie.MonthOf(time.Now())
+	at := time.Now().UTC().Format(time.RFC3339)
+	tw.insp.must(201, "PUT", "/api/v1/inspections/"+newID("in"), inspection(tw.v1, month, at, []float64{30, 30, 20, 10}, tw.problemAt(t, tw.v1, "沟渠垃圾")))
+	overdue := func() (open, late int) {
+		var ov struct {
+			Villages []struct {
+				Village                       string
+				OpenProblems, OverdueProblems int
+			}
+			Totals struct{ OverdueProblems int }
+		}
+		tw.insp.must(200, "GET", "/api/v1/overview?month="+month, nil).JSON(&ov)
+		for _, v := range ov.Villages {
+			if v.Village == tw.v1 {
+				if ov.Totals.OverdueProblems != v.OverdueProblems {
+					t.Errorf("town overdue %d, village %d", ov.Totals.OverdueProblems, v.OverdueProblems)
+				}
+				return v.OpenProblems, v.OverdueProblems
+			}
+		}
+		t.Fatal("no v1 row")
+		return
+	}
+	if open, late := overdue(); open != 1 || late != 0 {
+		t.Fatalf("today: open %d overdue %d", open, late)
+	}
+	start := time.Now()
+	tw.m.Server.SetClock(func() time.Time { return time.Now().Add(time.Since(start) + 6*24*time.Hour) })
+	if open, late := overdue(); open != 1 || late != 0 {
+		t.Errorf("6 days on: open %d overdue %d", open, late)
+	}
+	tw.m.Server.SetClock(func() time.Time { return time.Now().Add(time.Since(start) + 9*24*time.Hour) })
+	if open, late := overdue(); open != 1 || late != 1 {
+		t.Errorf("9 days on: open %d overdue %d", open, late)
+	}
+}
