@@ -143,3 +143,18 @@ func (s *Server) villageOverview(ctx context.Context, u *cunjie.User, code strin
 	c.mu.Unlock()
 	return vf, nil
 }
+
+// warmOverview counts the villages held in memory for the overview once
+// they are loaded, so the office's first look does not pay for the whole
+// town's coverage.
+func (s *Server) warmOverview(ctx context.Context, limit int) {
+	office := &cunjie.User{Role: cunjie.RoleAdmin} // counts only: no feature is shown to anyone
+	for i, v := range s.villages.Load().All() {
+		if i >= limit || ctx.Err() != nil {
+			return
+		}
+		if _, err := s.villageOverview(ctx, office, v.Code); err != nil && ctx.Err() == nil {
+			s.log.Warn("overview warm-up", "village", v.Code, "err", err)
+		}
+	}
+}

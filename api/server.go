@@ -118,6 +118,7 @@ func (s *Server) warm(ctx context.Context, limit int) {
 	}
 	close(codes)
 	wg.Wait()
+	s.warmOverview(ctx, limit)
 	st := s.writes.Stats()
 	s.log.Info("index warm", "villages", st.Villages, "features", st.Items, "took", time.Since(start).Round(time.Millisecond))
 }
