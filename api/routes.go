@@ -69,6 +69,15 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/config", summary: "Settings the web app needs: the map tile source", tag: "meta", handler: s.config},
 		{method: "GET", path: "/openapi.json", summary: "This document", tag: "meta", handler: s.openAPI},
 	}
+	// The office's workbench (issue 16).
+	routes = append(routes,
+		route{method: "GET", path: "/assessments/:month/redblack", summary: "The month's red and black list (红黑榜): the best and worst villages by score (?red=3&black=3), each with its reasons in Chinese", tag: "assessment", roles: staffWriters, handler: s.getRedBlack, response: "RedBlack"},
+		route{method: "GET", path: "/assessments/:month/notice.docx", summary: "The monthly notice (月度考评通报) as a Word document: ranking, red and black list with reasons, rectification, requirements for next month", tag: "assessment", roles: staffWriters, handler: s.getNoticeDocx},
+		route{method: "GET", path: "/assessments/:month/notice.html", summary: "The monthly notice as a printable A4 page", tag: "assessment", roles: staffWriters, handler: s.getNoticeHTML},
+		route{method: "GET", path: "/assessments/:month/requirements", summary: "The notice's requirements for next month (the default until the office writes one)", tag: "assessment", roles: staffWriters, handler: s.getRequirements},
+		route{method: "PUT", path: "/assessments/:month/requirements", summary: "Set the notice's requirements for next month (at most 2,000 characters; empty: the default)", tag: "assessment", roles: adminOnly, handler: s.putRequirements, body: "Requirements"},
+		route{method: "GET", path: "/overview", summary: "The town at a glance for a month (?month=YYYY-MM): per village facilities by state, works by stage, coverage, score, rank and problems; town totals; ops phones reported unsent", tag: "reports", roles: staffWriters, handler: s.overview, response: "Overview"},
+	)
 	routes = append(routes, s.assessmentRoutes()...)
 	return append(routes, s.backupRoutes()...)
 }

@@ -2,6 +2,7 @@
 // one thumb), the hash router, and the service worker registration.
 
 import './app.css';
+import './desktop.css';
 import { t, getLang, setLang } from './i18n.js';
 import { h, clear } from './ui.js';
 import { app, loadLocal, onChange, startSyncing, myOps } from './state.js';
@@ -23,14 +24,20 @@ function tabs() {
     ['map', '#/map'],
     ['outbox', '#/outbox'],
     ['me', '#/me'],
-  ];
+    // The office's workbench, on a desktop screen (issue 16).
+    wide() && app.session?.user?.role !== 'cleaner' ? ['workbench', '#/workbench'] : null,
+  ].filter(Boolean);
 }
+
+// wide is a desktop screen: the side navigation and the workbench.
+const wide = () => typeof matchMedia === 'function' && matchMedia('(min-width: 1200px)').matches;
 
 // Pages loaded on first use, as chunks of their own (precached by the
 // service worker, so they open offline too).
 const inspectPages = () => import('./views/inspect.js');
 const problemPages = () => import('./views/problems.js');
 const officePages = () => import('./views/office.js');
+const workbenchPage = () => import('./views/workbench.js');
 
 // lazy draws a page from a chunk; a chunk that cannot be had (offline
 // before the service worker kept it) says so instead of a blank page.
@@ -165,6 +172,9 @@ async function route() {
       result = lazy(officePages, (m) => m[view](main, a), mine);
       break;
     }
+    case 'workbench':
+      result = lazy(workbenchPage, (m) => m.workbenchView(main), mine);
+      break;
     default:
       location.hash = '#/capture';
       return;

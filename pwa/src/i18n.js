@@ -460,6 +460,36 @@ const zh = {
 
   'err.network': '网络不通',
   'err.server': '服务器出错（{status}）',
+
+  // The office's workbench (issue 16).
+  'nav.workbench': '工作台',
+  'wb.title': '全镇概况 · {month}',
+  'wb.village': '村',
+  'wb.bins': '垃圾桶',
+  'wb.binsBad': '满/溢/坏',
+  'wb.pools': '垃圾池',
+  'wb.points': '收集点',
+  'wb.toilets': '改厕完成',
+  'wb.housing': '安居完成',
+  'wb.demolished': '已拆除',
+  'wb.coverage': '覆盖率%',
+  'wb.score': '得分',
+  'wb.rank': '名次',
+  'wb.open': '未整改',
+  'wb.overdue': '逾期',
+  'wb.unsent': '手机上报：待上传 {pending} 条，被退回 {rejected} 条',
+  'wb.redblack': '红黑榜',
+  'wb.red': '红榜',
+  'wb.black': '黑榜',
+  'wb.none': '无',
+  'wb.notice': '下载月度通报（Word）',
+  'wb.print': '打印版',
+  'wb.received': '已接收 {n}',
+  'wb.downloaded': '已下载 {n}',
+  'wb.people': '人员与手机',
+  'wb.never': '从未同步',
+  'wb.pending': '待传 {n}',
+  'wb.stale': '{n} 天以上未同步',
 };
 
 const en = {
@@ -919,6 +949,36 @@ const en = {
 
   'err.network': 'No connection',
   'err.server': 'Server error ({status})',
+
+  // The office's workbench (issue 16).
+  'nav.workbench': 'Workbench',
+  'wb.title': 'Town overview · {month}',
+  'wb.village': 'Village',
+  'wb.bins': 'Bins',
+  'wb.binsBad': 'Full/over/broken',
+  'wb.pools': 'Pools',
+  'wb.points': 'Points',
+  'wb.toilets': 'Toilets done',
+  'wb.housing': 'Housing done',
+  'wb.demolished': 'Demolished',
+  'wb.coverage': 'Coverage %',
+  'wb.score': 'Score',
+  'wb.rank': 'Rank',
+  'wb.open': 'Open',
+  'wb.overdue': 'Overdue',
+  'wb.unsent': 'Phones report {pending} ops waiting, {rejected} put aside',
+  'wb.redblack': 'Red and black list',
+  'wb.red': 'Red list',
+  'wb.black': 'Black list',
+  'wb.none': 'None',
+  'wb.notice': 'Download the monthly notice (Word)',
+  'wb.print': 'Printable',
+  'wb.received': '{n} received',
+  'wb.downloaded': '{n} downloaded',
+  'wb.people': 'People and phones',
+  'wb.never': 'never synced',
+  'wb.pending': '{n} waiting',
+  'wb.stale': 'not synced for {n}+ days',
 };
 
 const TABLE = { 'zh-CN': zh, en };
