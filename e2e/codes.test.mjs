@@ -1,0 +1,86 @@
+// Labels (一户一码): the server's printable A4 page of QR labels, rendered
+// in Chromium with the page's own Content-Security-Policy, screenshot, and
+// every QR code in the image decoded (jsQR on pngjs's pixels) back to the
+// URL of its feature on this server.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import jsQR from 'jsqr';
+import { PNG } from 'pngjs';
+import { startServer, launchBrowser, Api, ARTIFACTS, ADMIN_PASSWORD, VILLAGE } from './lib.mjs';
+
+let server;
+let browser;
+let admin;
+
+before(async () => {
+  server = await startServer({ logName: 'codes-server.log' });
+  browser = await launchBrowser();
+  admin = await Api.login(server.url, 'admin', ADMIN_PASSWORD);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('the labels page prints QR codes that decode to the features\' URLs', async () => {
+  const kinds = 'garbage_pool,collection_point,public_toilet';
+  const res = await admin.call('GET', `/api/v1/villages/${VILLAGE}/labels?kind=${kinds}`, undefined, { raw: true });
+  assert.equal(res.status, 200);
+  const html = await res.text();
+  const csp = res.headers.get('content-security-policy');
+  const features = (await admin.features(VILLAGE)).filter((f) => kinds.split(',').includes(f.kind));
+  assert.ok(features.length > 3 && features.length <= 24, `${features.length} features: one sheet expected`);
+  const want = new Map(features.map((f) => [f.code, f]));
+
+  // Served as the server sent it, under its own URL and CSP, as a
+  // browser opening the page would have it.
+  const page = await browser.newPage({ viewport: { width: 794, height: 1123 } });
+  const violations = [];
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) violations.push(m.text()); });
+  const at = `${server.url}/print/labels`;
+  await page.route(at, (route) => route.fulfill({ status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp }, body: html }));
+  await page.goto(at);
+  assert.deepEqual(violations, [], 'the page keeps its own CSP');
+  assert.equal(await page.$eval('.sheet', (e) => getComputedStyle(e).display), 'grid', 'the print CSS applies (its hash is in the CSP)');
+  const texts = await page.$$eval('.label', (ls) => ls.map((l) => l.innerText));
+  assert.equal(texts.length, features.length);
+  for (const t of texts) assert.match(t, /\d{3}-\d{4}\n(垃圾池|垃圾收集点|公厕)\n社上村/);
+
+  const shot = await page.screenshot({ fullPage: true });
+  await fs.mkdir(ARTIFACTS, { recursive: true });
+  await fs.writeFile(path.join(ARTIFACTS, 'labels.png'), shot);
+  const png = PNG.sync.read(shot);
+  const boxes = await page.$$eval('.label', (ls) => ls.map((l) => {
+    const r = l.getBoundingClientRect();
+    return { code: l.dataset.code, x: Math.floor(r.x), y: Math.floor(r.y + window.scrollY), w: Math.ceil(r.width), h: Math.ceil(r.height) };
+  }));
+  const decoded = new Map();
+  for (const b of boxes) {
+    // Each label cut out of the screenshot: one QR code in each.
+    const w = Math.min(b.w, png.width - b.x);
+    const h = Math.min(b.h, png.height - b.y);
+    const px = new Uint8ClampedArray(w * h * 4);
+    for (let y = 0; y < h; y++) {
+      const from = ((b.y + y) * png.width + b.x) * 4;
+      px.set(png.data.subarray(from, from + w * 4), y * w * 4);
+    }
+    const qr = jsQR(px, w, h);
+    assert.ok(qr, `label ${b.code}: no QR code found in the screenshot`);
+    decoded.set(b.code, qr.data);
+  }
+  for (const [code] of want) {
+    assert.equal(decoded.get(code), `${server.url}/f/${code}`, `label of ${code}`);
+  }
+  await page.close();
+});
+
+test('labels are for staff: a cleaner is refused', async () => {
+  await admin.call('POST', '/api/v1/users', { username: 'codes.cleaner', password: 'codes-cleaner-pw', role: 'cleaner', villages: [VILLAGE] });
+  const cleaner = await Api.login(server.url, 'codes.cleaner', 'codes-cleaner-pw');
+  const res = await cleaner.call('GET', `/api/v1/villages/${VILLAGE}/labels`, undefined, { raw: true });
+  assert.equal(res.status, 403);
+});
