@@ -84,3 +84,38 @@ test('labels are for staff: a cleaner is refused', async () => {
   const res = await cleaner.call('GET', `/api/v1/villages/${VILLAGE}/labels`, undefined, { raw: true });
   assert.equal(res.status, 403);
 });
+
+test('/f/{code} opens that record after the login, and offline from the phone\'s copy; unknown and other villages\' codes say so', async () => {
+  const features = await admin.features(VILLAGE);
+  const [one, two] = features.filter((f) => f.kind === 'public_toilet' || f.kind === 'garbage_pool');
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN', serviceWorkers: 'allow' });
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error('page error:', err.message));
+  await page.goto(`${server.url}/f/${one.code}`);
+  await page.fill('#username', 'codes.cleaner');
+  await page.fill('#password', 'codes-cleaner-pw');
+  await page.click('#login');
+  await page.waitForSelector('#feature-code');
+  assert.equal(await page.evaluate(() => location.hash), `#/f/${one.id}`);
+  assert.match(await page.textContent('#feature-code'), new RegExp(one.code));
+  // The phone's copy of its village, and the app in the service worker.
+  await page.waitForFunction(async (n) => {
+    const db = await new Promise((res) => { const r = indexedDB.open('cunjie'); r.onsuccess = () => res(r.result); });
+    const c = await new Promise((res) => { const q = db.transaction('features').objectStore('features').count(); q.onsuccess = () => res(q.result); });
+    return c >= n;
+  }, features.length, { timeout: 60000 });
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.waitForFunction(() => Boolean(navigator.serviceWorker.controller));
+
+  await context.setOffline(true);
+  await page.goto(`${server.url}/f/${two.code}`);
+  await page.waitForSelector('#feature-code', { timeout: 15000 });
+  assert.equal(await page.evaluate(() => location.hash), `#/f/${two.id}`, 'offline, from the phone');
+  await page.goto(`${server.url}/f/201-9999`);
+  assert.match(await (await page.waitForSelector('#code-error')).textContent(), /没有编码为 201-9999 的记录/);
+  await context.setOffline(false);
+  const other = (await admin.features('360803101202'))[0];
+  await page.goto(`${server.url}/f/${other.code}`);
+  assert.match(await (await page.waitForSelector('#code-error')).textContent(), /不属于您负责的村/);
+  await context.close();
+});

@@ -11,6 +11,7 @@ import { detailView, eventForm } from './views/detail.js';
 import { mapView } from './views/mapview.js';
 import { outboxView } from './views/outbox.js';
 import { loginView, meView, askPersist } from './views/me.js';
+import { takeCodeURL, codeView } from './code.js';
 
 // The fourth tab is the person's part of the monthly assessment: a
 // cleaner's problems to fix, or an inspector's and the office's assessment.
@@ -127,6 +128,9 @@ async function route() {
     case 'list':
       result = listView(main);
       break;
+    case 'code':
+      result = codeView(main, a);
+      break;
     case 'f':
       result = b === 'event' ? eventForm(main, a, c) : detailView(main, a);
       break;
@@ -190,6 +194,7 @@ function registerServiceWorker() {
 }
 
 async function main() {
+  takeCodeURL();
   setLang(getLang());
   buildShell();
   registerServiceWorker();
