@@ -9,11 +9,13 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
-import { startServer, launchBrowser, Api, ARTIFACTS, ADMIN_PASSWORD, VILLAGE } from './lib.mjs';
+import { chromium } from 'playwright-core';
+import { startServer, launchBrowser, Api, ARTIFACTS, ADMIN_PASSWORD, VILLAGE, CHROMIUM } from './lib.mjs';
 
 let server;
 let browser;
 let admin;
+let firstLabel; // one label's pixels from the screenshot, for the camera
 
 before(async () => {
   server = await startServer({ logName: 'codes-server.log' });
@@ -71,6 +73,7 @@ test('the labels page prints QR codes that decode to the features\' URLs', async
     const qr = jsQR(px, w, h);
     assert.ok(qr, `label ${b.code}: no QR code found in the screenshot`);
     decoded.set(b.code, qr.data);
+    if (!firstLabel) firstLabel = { px, w, h, code: b.code };
   }
   for (const [code] of want) {
     assert.equal(decoded.get(code), `${server.url}/f/${code}`, `label of ${code}`);
@@ -118,4 +121,50 @@ test('/f/{code} opens that record after the login, and offline from the phone\'s
   await page.goto(`${server.url}/f/${other.code}`);
   assert.match(await (await page.waitForSelector('#code-error')).textContent(), /不属于您负责的村/);
   await context.close();
+});
+
+// y4m writes a label onto a 640×480 grey-scale video frame, Chromium's
+// fake camera's input.
+function y4m(label) {
+  const W = 640;
+  const H = 480;
+  const y = Buffer.alloc(W * H, 235);
+  const s = 2; // the label twice its printed size, as a phone held close sees it
+  const x0 = Math.floor((W - label.w * s) / 2);
+  const y0 = Math.floor((H - label.h * s) / 2);
+  for (let j = 0; j < label.h * s; j++) {
+    for (let i = 0; i < label.w * s; i++) {
+      const k = (Math.floor(j / s) * label.w + Math.floor(i / s)) * 4;
+      const v = 0.299 * label.px[k] + 0.587 * label.px[k + 1] + 0.114 * label.px[k + 2];
+      if (y0 + j < H && x0 + i < W && x0 + i >= 0) y[(y0 + j) * W + x0 + i] = Math.round(16 + v * 219 / 255);
+    }
+  }
+  const uv = Buffer.alloc((W / 2) * (H / 2) * 2, 128);
+  return Buffer.concat([Buffer.from(`YUV4MPEG2 W${W} H${H} F10:1 Ip A1:1 C420jpeg\nFRAME\n`), y, uv]);
+}
+
+test('扫码: the camera reads a label and opens its record (jsQR where the browser has no BarcodeDetector)', async () => {
+  assert.ok(firstLabel, 'the labels test ran first');
+  const video = path.join(ARTIFACTS, 'label.y4m');
+  await fs.writeFile(video, y4m(firstLabel));
+  const cam = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless', '--disable-gpu',
+    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${video}`] });
+  try {
+    const context = await cam.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
+    await context.grantPermissions(['camera'], { origin: server.url });
+    const page = await context.newPage();
+    page.on('pageerror', (err) => console.error('page error:', err.message));
+    await page.goto(`${server.url}/#/list`);
+    await page.fill('#username', 'codes.cleaner');
+    await page.fill('#password', 'codes-cleaner-pw');
+    await page.click('#login');
+    await page.click('#scan');
+    const hasDetector = await page.evaluate(() => 'BarcodeDetector' in window);
+    await page.waitForSelector('#feature-code', { timeout: 30000 });
+    const f = (await admin.call('GET', `/api/v1/features?code=${firstLabel.code}`)).features[0];
+    assert.equal(await page.evaluate(() => location.hash), `#/f/${f.id}`, `scanned ${firstLabel.code} (BarcodeDetector: ${hasDetector})`);
+    await context.close();
+  } finally {
+    await cam.close();
+  }
 });

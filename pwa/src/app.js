@@ -108,7 +108,7 @@ async function route() {
   const [page, a, b, c] = parts;
   const assessTab = app.session.user.role === 'cleaner' ? 'problems' : 'assess';
   const tab = {
-    f: 'list', edit: 'list', redo: 'outbox', problem: assessTab, problems: assessTab, inspect: 'assess',
+    f: 'list', code: 'list', scan: 'list', edit: 'list', redo: 'outbox', problem: assessTab, problems: assessTab, inspect: 'assess',
     ranking: 'assess', village: 'assess', villages: 'assess', history: 'assess', report: 'assess', users: 'assess', templates: 'assess',
   }[page] || page || 'capture';
   drawNav(tab);
@@ -130,6 +130,9 @@ async function route() {
       break;
     case 'code':
       result = codeView(main, a);
+      break;
+    case 'scan':
+      result = import('./scan.js').then((m) => m.scanView(main));
       break;
     case 'f':
       result = b === 'event' ? eventForm(main, a, c) : detailView(main, a);
