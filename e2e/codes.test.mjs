@@ -168,3 +168,20 @@ test('扫码: the camera reads a label and opens its record (jsQR where the brow
     await cam.close();
   }
 });
+
+test('a label for one feature from its record, printed from the app', async () => {
+  const f = (await admin.features(VILLAGE)).find((x) => x.kind === 'public_toilet');
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await page.goto(`${server.url}/f/${f.code}`);
+  await page.fill('#username', 'admin');
+  await page.fill('#password', ADMIN_PASSWORD);
+  await page.click('#login');
+  await page.click('#label');
+  const img = await page.waitForSelector('.label-print .label img');
+  const png = PNG.sync.read(await img.screenshot());
+  const qr = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+  assert.equal(qr?.data, `${server.url}/f/${f.code}`);
+  assert.match(await page.textContent('.label-print .label'), new RegExp(`${f.code}公厕社上村`));
+  await context.close();
+});

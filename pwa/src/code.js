@@ -7,7 +7,7 @@ import { t } from './i18n.js';
 import { h } from './ui.js';
 import { getAll } from './idb.js';
 import { featuresIn, storeServerFeature } from './features.js';
-import { api } from './api.js';
+import { api, token } from './api.js';
 
 const CODE = /^\d{3,12}-\d{4,}$/;
 
@@ -50,5 +50,29 @@ export async function codeView(main, code) {
     return null;
   }
   box.replaceChildren(h('p.error#code-error', t(r.error, { code })), h('a.button', { href: '#/list' }, t('common.back')));
+  return null;
+}
+
+// labelView shows one feature's label as the server makes it (its QR
+// code leads to this server's /f/<code>) and prints it. The server's page
+// is read for its label only: the app's own style sheet lays it out, so
+// the app's strict CSP holds.
+export async function labelView(main, id) {
+  const box = h('div.label-print');
+  main.append(box);
+  const f = await (await import('./features.js')).localFeature(id);
+  if (!f || !f.code) { box.append(h('p.error', t('code.unknown', { code: f?.code || id }))); return null; }
+  try {
+    const res = await fetch(`/api/v1/villages/${encodeURIComponent(f.village)}/labels?feature=${encodeURIComponent(id)}`,
+      { headers: { Authorization: `Bearer ${await token()}` }, cache: 'no-store' });
+    if (!res.ok) throw new Error(String(res.status));
+    const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
+    const label = doc.querySelector('.label');
+    box.append(document.importNode(label, true),
+      h('div.actions.no-print', h('button.primary#print-label', { type: 'button', onclick: () => window.print() }, t('code.label')),
+        h('a.button', { href: `#/f/${encodeURIComponent(id)}` }, t('common.back'))));
+  } catch {
+    box.append(h('p.error', t('err.network')));
+  }
   return null;
 }

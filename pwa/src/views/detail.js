@@ -82,7 +82,8 @@ export async function detailView(main, id) {
         h('a.button', { href: `#/map/${f.id}` }, t('detail.onMap')),
         app.session?.user?.role !== 'cleaner' && !f.unsentCreate
           ? h('a.button#history', { href: `#/history/${f.id}` }, t('history.open')) : null,
-        h('a.button#edit', { href: `#/edit/${f.id}` }, t('detail.edit'))),
+        h('a.button#edit', { href: `#/edit/${f.id}` }, t('detail.edit')),
+        f.code && isStaff(app.session?.user?.role) ? h('a.button#label', { href: `#/label/${f.id}` }, t('code.label')) : null),
     );
   }
   await draw();
