@@ -73,7 +73,7 @@ func (w *Writer) assignSomeCodes(ctx context.Context, village string, vi *geo.Vi
 				Changes: map[string]cunjie.Change{"code": {From: "", To: n.Code}}}
 			steps[i] = step{next: n, base: cur.Version, history: store.HistoryEntry{Feature: cur.ID, Change: cur.Changes, Audit: []cunjie.AuditEntry{audit}}}
 		}
-		_, err := w.be.commit(ctx, vi, village, steps)
+		_, err := w.commit(ctx, vi, village, steps)
 		if errors.Is(err, errRaced) && attempt < maxAttempts {
 			backOff(attempt)
 			if err := w.be.catchUp(ctx, village, vi); err != nil {

@@ -132,7 +132,7 @@ func (w *Writer) createInVillage(ctx context.Context, u *cunjie.User, village st
 			fail(err)
 			return
 		}
-		existed, err := w.be.commit(ctx, vi, village, steps)
+		existed, err := w.commit(ctx, vi, village, steps)
 		if errors.Is(err, errRaced) && attempt < maxAttempts {
 			backOff(attempt)
 			if err := w.be.catchUp(ctx, village, vi); err != nil {

@@ -38,7 +38,7 @@ func TestTwoInstancesCodes(t *testing.T) {
 			ids = append(ids, id)
 			fs = append(fs, &cunjie.Feature{ID: id, Village: village, Kind: cunjie.KindBin, Version: 1, Seq: int64(i + 1),
 				Location: cunjie.Location{Lon: demoOriginLon + demoCellLon*(0.45+float64(vi)), Lat: demoOriginLat + demoCellLat*0.5},
-				Attrs: map[string]any{"status": "ok"}, CreatedAt: time.Now()})
+				Attrs:    map[string]any{"status": "ok"}, CreatedAt: time.Now()})
 			fids, villages, ops = append(fids, id), append(villages, village), append(ops, "op-"+id)
 		}
 		if _, err := st.ClaimFeatureIDs(ctx, fids, villages, ops); err != nil {
