@@ -42,10 +42,12 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/villages/:code", summary: "One village with its boundary as GeoJSON", tag: "villages", handler: s.getVillage, response: "VillageDetail"},
 
 		{method: "GET", path: "/villages/:code/features", summary: "The village's features as GeoJSON (?kind=&status=&flag=, comma lists)", tag: "map", handler: s.villageFeatureCollection, response: "FeatureCollection"},
+		{method: "GET", path: "/villages/:code/labels", summary: "Printable A4 page of QR labels (3×8) of the village's features (?kind=, comma list; ?feature= for one), each QR leading to /f/{code}", tag: "map", roles: staffWriters, handler: s.villageLabels},
+		{method: "GET", path: "/villages/:code/households/checks", summary: "Households (by head) with two housing-reform records (一户一宅) or two renovated toilets (一户一厕); staff only (names)", tag: "map", roles: staffWriters, handler: s.householdChecks},
 		{method: "GET", path: "/villages/:code/coverage", summary: "Households farther than radius (default 300 m) from every collection facility, and the coverage ratio", tag: "map", handler: s.villageCoverage},
 		{method: "GET", path: "/villages/:code/stats", summary: "Area, counts per kind, status and flag, bins per 100 households", tag: "map", handler: s.getVillageStats},
 		{method: "GET", path: "/coverage", summary: "Coverage of every village the caller may read (?radius=)", tag: "map", handler: s.allCoverage},
-		{method: "GET", path: "/features", summary: "Features in a map viewport (?bbox=minLon,minLat,maxLon,maxLat&kind=&limit=); grid clusters past the limit", tag: "map", handler: s.viewport, response: "FeatureCollection"},
+		{method: "GET", path: "/features", summary: "Features in a map viewport (?bbox=minLon,minLat,maxLon,maxLat&kind=&code=&limit=); grid clusters past the limit; ?code= alone finds the feature with that label code", tag: "map", handler: s.viewport, response: "FeatureCollection"},
 		{method: "GET", path: "/features/near", summary: "Nearest features (?lon=&lat=&kind=&limit=&maxDistance=), each with distance_m", tag: "map", handler: s.nearest, response: "FeatureCollection"},
 		{method: "PUT", path: "/features/:id", summary: "Create (no baseVersion) or update (baseVersion = the version edited) a feature; idempotent by opId", tag: "features", handler: s.putFeature, body: "FeatureWrite", response: "Feature"},
 		{method: "GET", path: "/features/:id", summary: "One feature", tag: "features", handler: s.getFeature, response: "Feature"},

@@ -70,9 +70,11 @@ type Server struct {
 	clock    atomic.Pointer[func() time.Time] // read by now; tests move it with SetClock
 	version  string
 	villages atomic.Pointer[geo.Villages]
-	logins   *loginLimiter
-	sessions *sessionCache
-	routes   []route
+	// codesDone is closed when the start-up's code migration ends.
+	codesDone chan struct{}
+	logins    *loginLimiter
+	sessions  *sessionCache
+	routes    []route
 	// writes applies every write and holds each village's current
 	// features in memory, which every read of features is served from.
 	writes   *writes.Writer
@@ -159,9 +161,13 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		o.IndexVillages = DefaultIndexVillages
 	}
 	s.writes = writes.New(writes.Options{Store: s.store, Log: s.log, Now: s.now, MaxVillages: o.IndexVillages,
-		SnapshotEvery: o.SnapshotEvery, Prepare: s.markPendingPhotos})
+		SnapshotEvery: o.SnapshotEvery, Prepare: s.markPendingPhotos, AssignCodes: s.assignCodes})
 	s.warmCtx, s.stopWarm = context.WithCancel(context.Background())
-	go s.warm(s.warmCtx, o.IndexVillages)
+	s.codesDone = make(chan struct{})
+	go func() {
+		s.warm(s.warmCtx, o.IndexVillages)
+		s.migrateCodes(s.warmCtx)
+	}()
 	go s.writes.Run(s.warmCtx)
 	s.app = fiber.New(fiber.Config{
 		AppName:      "cunjie",

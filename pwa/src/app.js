@@ -12,6 +12,7 @@ import { detailView, eventForm } from './views/detail.js';
 import { mapView } from './views/mapview.js';
 import { outboxView } from './views/outbox.js';
 import { loginView, meView, askPersist } from './views/me.js';
+import { takeCodeURL, codeView, labelView } from './code.js';
 
 // The fourth tab is the person's part of the monthly assessment: a
 // cleaner's problems to fix, or an inspector's and the office's assessment.
@@ -114,7 +115,7 @@ async function route() {
   const [page, a, b, c] = parts;
   const assessTab = app.session.user.role === 'cleaner' ? 'problems' : 'assess';
   const tab = {
-    f: 'list', edit: 'list', redo: 'outbox', problem: assessTab, problems: assessTab, inspect: 'assess',
+    f: 'list', code: 'list', scan: 'list', label: 'list', edit: 'list', redo: 'outbox', problem: assessTab, problems: assessTab, inspect: 'assess',
     ranking: 'assess', village: 'assess', villages: 'assess', history: 'assess', report: 'assess', users: 'assess', templates: 'assess',
   }[page] || page || 'capture';
   drawNav(tab);
@@ -133,6 +134,15 @@ async function route() {
       break;
     case 'list':
       result = listView(main);
+      break;
+    case 'code':
+      result = codeView(main, a);
+      break;
+    case 'label':
+      result = labelView(main, a);
+      break;
+    case 'scan':
+      result = import('./scan.js').then((m) => m.scanView(main));
       break;
     case 'f':
       result = b === 'event' ? eventForm(main, a, c) : detailView(main, a);
@@ -200,6 +210,7 @@ function registerServiceWorker() {
 }
 
 async function main() {
+  takeCodeURL();
   setLang(getLang());
   buildShell();
   registerServiceWorker();

@@ -458,6 +458,16 @@ const zh = {
   'templates.saved': '考评表已保存',
   'templates.none': '还没有考评表',
 
+  'code.looking': '正在查找编码 {code}…',
+  'code.bad': '“{code}”不是村洁的编码',
+  'code.unknown': '没有编码为 {code} 的记录',
+  'code.otherVillage': '编码 {code} 不属于您负责的村',
+  'code.scan': '扫码',
+  'code.scanHint': '把标签上的二维码对准镜头',
+  'code.noCamera': '无法打开摄像头',
+  'code.label': '打印标签',
+  'code.code': '编码',
+
   'err.network': '网络不通',
   'err.server': '服务器出错（{status}）',
 
@@ -946,6 +956,16 @@ const en = {
   'templates.total': 'Total {n} (must be 100)',
   'templates.saved': 'Checklist saved',
   'templates.none': 'No checklist yet',
+
+  'code.looking': 'Looking up code {code}…',
+  'code.bad': '"{code}" is not a Cunjie code',
+  'code.unknown': 'No record has the code {code}',
+  'code.otherVillage': 'Code {code} is not of a village you work in',
+  'code.scan': 'Scan',
+  'code.scanHint': 'Hold the label\'s QR code in front of the camera',
+  'code.noCamera': 'The camera cannot be opened',
+  'code.label': 'Print label',
+  'code.code': 'Code',
 
   'err.network': 'No connection',
   'err.server': 'Server error ({status})',
