@@ -460,6 +460,34 @@ const zh = {
 
   'err.network': '网络不通',
   'err.server': '服务器出错（{status}）',
+
+  // Browsers without a service worker, WeChat, storage that can vanish (issue 14).
+  'notice.close': '知道了',
+  'shell.noOffline': '此浏览器不能在没有信号时打开村洁。',
+  'shell.noOfflineMore': '页面开着时照常记录，记录先存在本机，有信号后自动上传；没有信号时请不要刷新或关闭本页。',
+  'shell.leaveOffline': '没有信号：离开后本页无法再打开，未上传的记录仍保存在本机。',
+  'map.offlineTiles': '无网络：底图暂不可用，村界和设施照常显示',
+  'wechat.title': '在微信里也能用；要离线使用和添加到桌面，请用手机浏览器打开：',
+  'wechat.steps': '点右上角 ··· ，再选“在浏览器打开”。',
+  'dingtalk.title': '在钉钉里也能用；要离线使用和添加到桌面，请用手机浏览器打开：',
+  'dingtalk.steps': '点右上角 ··· ，再选“在浏览器打开”。',
+  'wechat.picture': '示意图：右上角 ··· 菜单里的“在浏览器打开”',
+  'wechat.menuItem': '在浏览器打开',
+  'storage.persisted': '本机存储：已设为持久保存',
+  'storage.notPersisted': '本机存储：未持久保存，浏览器或微信清理缓存时可能丢失',
+  'outbox.atRisk': '有未上传的记录{why}。请先保存到文件，以免丢失。',
+  'outbox.atRiskOld': '已超过一天',
+  'outbox.atRiskStorage': '，且本机存储可能被清除',
+  'outbox.save': '保存到文件',
+  'outbox.share': '分享文件',
+  'outbox.shared': '已分享 {n} 条',
+  'wiped.title': '本浏览器里保存的数据已被清除',
+  'wiped.pending': '服务器记录：本机在 {at} 最后一次同步，当时还有 {n} 条未上传的记录。它们已经丢失，除非之前导出过文件（可在“待上传”页导入）。',
+  'wiped.synced': '服务器记录：本机在 {at} 最后一次同步，当时所有记录都已上传。之后记录但未上传的内容已经丢失，除非之前导出过文件。',
+  'gps.deniedHelp': '无法定位：位置权限被拒绝。请在手机“设置”里允许微信或浏览器使用位置，并打开定位服务，然后重新打开本页。也可以在地图上拖动图钉标出位置。',
+  'gps.insecure': '无法定位：本页不是 HTTPS 地址，浏览器不提供位置。请用 https:// 开头的地址打开。',
+  'gps.none': '无法定位：此浏览器不提供位置。请用手机浏览器打开，或在地图上拖动图钉标出位置。',
+  'gps.timeout': '定位超时：请到开阔处，确认定位服务已打开；仍在继续定位…',
 };
 
 const en = {
@@ -919,6 +947,34 @@ const en = {
 
   'err.network': 'No connection',
   'err.server': 'Server error ({status})',
+
+  // Browsers without a service worker, WeChat, storage that can vanish (issue 14).
+  'notice.close': 'OK',
+  'shell.noOffline': 'This browser cannot open Cunjie without a signal.',
+  'shell.noOfflineMore': 'While the page is open, recording works as usual: records are kept on the phone and sent when there is a signal. With no signal, do not reload or close this page.',
+  'shell.leaveOffline': 'No signal: once you leave, this page cannot open again; unsent records stay on the phone.',
+  'map.offlineTiles': 'Offline: no base map; villages and features are shown',
+  'wechat.title': 'Works inside WeChat too; for offline use and a home-screen icon, open it in the phone\'s browser:',
+  'wechat.steps': 'tap ··· at the top right, then "Open in browser".',
+  'dingtalk.title': 'Works inside DingTalk too; for offline use and a home-screen icon, open it in the phone\'s browser:',
+  'dingtalk.steps': 'tap ··· at the top right, then "Open in browser".',
+  'wechat.picture': 'Picture: "Open in browser" in the ··· menu at the top right',
+  'wechat.menuItem': 'Open in browser',
+  'storage.persisted': 'Storage: persistent',
+  'storage.notPersisted': 'Storage: not persistent; the browser or WeChat may clear it',
+  'outbox.atRisk': 'Unsent records{why}. Save them to a file so they are not lost.',
+  'outbox.atRiskOld': ' older than a day',
+  'outbox.atRiskStorage': ', and this phone\'s storage may be cleared',
+  'outbox.save': 'Save to a file',
+  'outbox.share': 'Share the file',
+  'outbox.shared': '{n} items shared',
+  'wiped.title': 'The data saved in this browser was cleared',
+  'wiped.pending': 'The server last heard from this phone at {at}; it then had {n} unsent records. They are lost unless they were exported to a file (import it on the outbox page).',
+  'wiped.synced': 'The server last heard from this phone at {at}; everything had been sent then. Anything recorded later and not sent is lost unless it was exported to a file.',
+  'gps.deniedHelp': 'No position: location permission was refused. Allow WeChat or the browser to use location in the phone\'s settings, turn location on, and open this page again. You can also drag the pin on the map.',
+  'gps.insecure': 'No position: this page is not on HTTPS, so the browser gives no location. Open the https:// address.',
+  'gps.none': 'No position: this browser gives no location. Open the page in the phone\'s browser, or drag the pin on the map.',
+  'gps.timeout': 'No fix yet: move into the open and check that location is on; still trying…',
 };
 
 const TABLE = { 'zh-CN': zh, en };
