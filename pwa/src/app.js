@@ -19,6 +19,7 @@ import * as problemModule from './views/problems.js';
 import * as officeModule from './views/office.js';
 import { noticeBox } from './notices.js';
 import { watchShell } from './shell-offline.js';
+import { showInAppGuide } from './wechat.js';
 
 // The fourth tab is the person's part of the monthly assessment: a
 // cleaner's problems to fix, or an inspector's and the office's assessment.
@@ -202,6 +203,7 @@ function registerServiceWorker() {
 async function main() {
   setLang(getLang());
   buildShell();
+  showInAppGuide();
   registerServiceWorker();
   await loadLocal();
   let wasLoggedIn = Boolean(app.session && !app.session.expired);

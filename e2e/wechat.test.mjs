@@ -1,0 +1,152 @@
+// Where township users open the app (issue 14): a browser with service
+// workers blocked, and WeChat's in-app browser (its user agent). Nothing
+// recorded is lost without a service worker, every tab works offline from
+// the data kept at login, and the WeChat guide shows and goes away.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  startServer, launchBrowser, Api, pngBytes, outboxOps, idbCount, ADMIN_PASSWORD, VILLAGE, waitFor, spotInside,
+} from './lib.mjs';
+
+const WECHAT_UA = 'Mozilla/5.0 (Linux; Android 12; V2118A Build/SP1A.210812.003; wv) AppleWebKit/537.36 (KHTML, like Gecko) '
+  + 'Version/4.0 Chrome/107.0.5304.141 Mobile Safari/537.36 XWEB/5023 MMWEBSDK/20230701 MicroMessenger/8.0.47.2560(0x28002F30) '
+  + 'WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64';
+const RUN = Date.now().toString(36);
+
+let server;
+let browser;
+let admin;
+let spot;
+let household;
+
+before(async () => {
+  server = await startServer({ logName: 'server-wechat.log' });
+  admin = await Api.login(server.url, 'admin', ADMIN_PASSWORD);
+  spot = await spotInside(admin, VILLAGE);
+  assert.ok(spot, 'a point inside the village');
+  household = (await admin.features(VILLAGE)).find((f) => f.kind === 'household_toilet' && f.attrs.stage !== 'accepted');
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await server.stop();
+});
+
+// phone opens a context with service workers blocked and logs a new
+// inspector in, once the data pull is done.
+async function phone(username, extra = {}) {
+  await admin.call('POST', '/api/v1/users', { username, password: `${username}-pw`, name: username, role: 'inspector', villages: [VILLAGE] });
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN', serviceWorkers: 'block', ...extra });
+  await context.grantPermissions(['geolocation'], { origin: server.url });
+  await context.setGeolocation({ longitude: spot.lon, latitude: spot.lat, accuracy: 5 });
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error('page error:', err.message));
+  await page.goto(server.url);
+  await page.fill('#username', username);
+  await page.fill('#password', `${username}-pw`);
+  await page.click('#login');
+  await page.waitForSelector('#kind-bin');
+  await waitFor(async () => (await idbCount(page, 'features')) > 100, 'the data pull');
+  await page.waitForFunction(() => !document.querySelector('#progress.active'));
+  return { context, page };
+}
+
+const go = (page, hash) => page.evaluate((x) => { location.hash = x; }, hash);
+
+async function captureBin(page, name, withPhoto) {
+  await go(page, '#/capture');
+  await page.click('#kind-bin');
+  await page.waitForSelector('#save:not([disabled])', { timeout: 15000 });
+  await page.fill('#attr-capacity_l', '120');
+  await page.selectOption('#attr-status', 'full');
+  await page.fill('#attr-name', name);
+  if (withPhoto) {
+    await page.setInputFiles('#photo-input', { name: 'bin.png', mimeType: 'image/png', buffer: pngBytes() });
+    await page.waitForSelector('.thumb img[src^="blob:"]');
+  }
+  await page.click('#save');
+  await page.waitForFunction(() => location.hash === '#/capture');
+}
+
+async function binsNamed(name) {
+  return (await admin.features(VILLAGE)).filter((f) => f.attrs.name === name);
+}
+
+test('service workers blocked: three records kept across an offline spell and a reload, sent exactly once', async () => {
+  const { context, page } = await phone(`e2e.nosw.${RUN}`);
+  try {
+    // Told once that this browser cannot open the app without signal.
+    await page.waitForSelector('#notice-no-offline-start');
+    // The server cannot be reached for writes: what is recorded waits.
+    const cut = (route) => route.abort('connectionrefused');
+    await page.route('**/api/v1/sync', cut);
+    await page.route('**/api/v1/photos/**', cut);
+    await captureBin(page, `nosw-1-${RUN}`, true);
+    await go(page, `#/f/${household.id}`);
+    await page.click('[data-event="stage_changed"]');
+    await page.selectOption('#event-status', household.attrs.stage === 'building' ? 'done' : 'building');
+    await page.fill('#event-note', `nosw-event-${RUN}`);
+    await page.click('#save');
+    await page.waitForFunction((id) => location.hash === `#/f/${id}`, household.id);
+
+    await context.setOffline(true);
+    await captureBin(page, `nosw-2-${RUN}`, false);
+    // Every tab works offline from what was kept at login.
+    await go(page, '#/assess');
+    await page.waitForSelector('#hub-inspect');
+    await go(page, '#/inspect');
+    await page.waitForSelector('#no-template, #inspect-village');
+    await go(page, '#/map');
+    await page.selectOption('#village', VILLAGE);
+    await page.waitForSelector('path.cj-boundary.cj-selected');
+    await page.waitForSelector('path.cj-feature');
+    assert.match(await page.textContent('#map-note'), /无网络/);
+    assert.equal(await page.locator('p.err').count(), 0, 'no page says it needs a connection');
+    assert.equal((await outboxOps(page)).length, 3);
+
+    await context.setOffline(false);
+    await page.reload();
+    await page.waitForSelector('nav.tabs');
+    const ops = await outboxOps(page);
+    assert.deepEqual(ops.map((o) => o.type).sort(), ['addEvent', 'putFeature', 'putFeature'], 'all three still in the outbox');
+    assert.equal(await page.textContent('#outbox-count'), '3');
+
+    await page.unroute('**/api/v1/sync', cut);
+    await page.unroute('**/api/v1/photos/**', cut);
+    await go(page, '#/outbox');
+    await page.click('#sync-now');
+    await waitFor(async () => (await idbCount(page, 'outbox')) === 0, 'the outbox sent');
+    await page.click('#sync-now'); // a second press sends nothing again
+    assert.equal((await binsNamed(`nosw-1-${RUN}`)).length, 1);
+    assert.equal((await binsNamed(`nosw-1-${RUN}`))[0].photos.length, 1);
+    assert.equal((await binsNamed(`nosw-2-${RUN}`)).length, 1);
+    const { events } = await admin.call('GET', `/api/v1/features/${household.id}/events`);
+    assert.equal(events.filter((e) => e.note === `nosw-event-${RUN}`).length, 1, 'exactly one event');
+  } finally {
+    await context.close();
+  }
+});
+
+test('WeChat: the guide to open in the browser shows, can be dismissed, and capture works', async () => {
+  const { context, page } = await phone(`e2e.wechat.${RUN}`, { userAgent: WECHAT_UA });
+  try {
+    await page.waitForSelector('#notice-in-app svg');
+    assert.match(await page.textContent('#notice-in-app'), /在浏览器打开/);
+    await page.click('#notice-in-app .notice-close');
+    assert.equal(await page.locator('#notice-in-app').count(), 0);
+    await page.reload();
+    await page.waitForSelector('nav.tabs');
+    assert.equal(await page.locator('#notice-in-app').count(), 0, 'dismissed stays dismissed');
+
+    await context.setOffline(true);
+    await captureBin(page, `wechat-1-${RUN}`, true);
+    assert.equal((await outboxOps(page)).length, 1);
+    await context.setOffline(false);
+    await waitFor(async () => (await idbCount(page, 'outbox')) === 0, 'the outbox sent');
+    assert.equal((await binsNamed(`wechat-1-${RUN}`)).length, 1);
+  } finally {
+    await context.close();
+  }
+});
