@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, Api, pngBytes, outboxOps, idbCount, ADMIN_PASSWORD, VILLAGE, waitFor, spotInside,
+  startServer, launchBrowser, Api, outboxOps, idbCount, ADMIN_PASSWORD, VILLAGE, waitFor, spotInside, captureBinOn,
 } from './lib.mjs';
 
 const WECHAT_UA = 'Mozilla/5.0 (Linux; Android 12; V2118A Build/SP1A.210812.003; wv) AppleWebKit/537.36 (KHTML, like Gecko) '
@@ -36,10 +36,10 @@ after(async () => {
 
 // phone opens a context with service workers blocked and logs a new
 // inspector in, once the data pull is done.
-async function phone(username, extra = {}) {
+async function phone(username, extra = {}, grant = true) {
   await admin.call('POST', '/api/v1/users', { username, password: `${username}-pw`, name: username, role: 'inspector', villages: [VILLAGE] });
   const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN', serviceWorkers: 'block', ...extra });
-  await context.grantPermissions(['geolocation'], { origin: server.url });
+  if (grant) await context.grantPermissions(['geolocation'], { origin: server.url });
   await context.setGeolocation({ longitude: spot.lon, latitude: spot.lat, accuracy: 5 });
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error('page error:', err.message));
@@ -55,21 +55,6 @@ async function phone(username, extra = {}) {
 
 const go = (page, hash) => page.evaluate((x) => { location.hash = x; }, hash);
 
-async function captureBin(page, name, withPhoto) {
-  await go(page, '#/capture');
-  await page.click('#kind-bin');
-  await page.waitForSelector('#save:not([disabled])', { timeout: 15000 });
-  await page.fill('#attr-capacity_l', '120');
-  await page.selectOption('#attr-status', 'full');
-  await page.fill('#attr-name', name);
-  if (withPhoto) {
-    await page.setInputFiles('#photo-input', { name: 'bin.png', mimeType: 'image/png', buffer: pngBytes() });
-    await page.waitForSelector('.thumb img[src^="blob:"]');
-  }
-  await page.click('#save');
-  await page.waitForFunction(() => location.hash === '#/capture');
-}
-
 async function binsNamed(name) {
   return (await admin.features(VILLAGE)).filter((f) => f.attrs.name === name);
 }
@@ -83,7 +68,7 @@ test('service workers blocked: three records kept across an offline spell and a 
     const cut = (route) => route.abort('connectionrefused');
     await page.route('**/api/v1/sync', cut);
     await page.route('**/api/v1/photos/**', cut);
-    await captureBin(page, `nosw-1-${RUN}`, true);
+    await captureBinOn(page, `nosw-1-${RUN}`, true);
     await go(page, `#/f/${household.id}`);
     await page.click('[data-event="stage_changed"]');
     await page.selectOption('#event-status', household.attrs.stage === 'building' ? 'done' : 'building');
@@ -92,7 +77,7 @@ test('service workers blocked: three records kept across an offline spell and a 
     await page.waitForFunction((id) => location.hash === `#/f/${id}`, household.id);
 
     await context.setOffline(true);
-    await captureBin(page, `nosw-2-${RUN}`, false);
+    await captureBinOn(page, `nosw-2-${RUN}`, false);
     // Every tab works offline from what was kept at login.
     await go(page, '#/assess');
     await page.waitForSelector('#hub-inspect');
@@ -141,11 +126,22 @@ test('WeChat: the guide to open in the browser shows, can be dismissed, and capt
     assert.equal(await page.locator('#notice-in-app').count(), 0, 'dismissed stays dismissed');
 
     await context.setOffline(true);
-    await captureBin(page, `wechat-1-${RUN}`, true);
+    await captureBinOn(page, `wechat-1-${RUN}`, true);
     assert.equal((await outboxOps(page)).length, 1);
     await context.setOffline(false);
     await waitFor(async () => (await idbCount(page, 'outbox')) === 0, 'the outbox sent');
     assert.equal((await binsNamed(`wechat-1-${RUN}`)).length, 1);
+  } finally {
+    await context.close();
+  }
+});
+
+test('location refused (as in WeChat when the person says no): the capture form says what to change', async () => {
+  const { context, page } = await phone(`e2e.nogps.${RUN}`, { userAgent: WECHAT_UA }, false);
+  try {
+    await go(page, '#/capture');
+    await page.click('#kind-bin');
+    await page.waitForFunction(() => /位置权限被拒绝/.test(document.body.textContent), null, { timeout: 15000 });
   } finally {
     await context.close();
   }

@@ -5,7 +5,7 @@ import { KIND_IDS, KINDS, isStaff, settled, statusAttr, needsReason, mergeAttrs,
 import { t } from '../i18n.js';
 import { h, dot, toast, field, setError } from '../ui.js';
 import { attrForm, photoPicker } from '../form.js';
-import { watchGps } from '../gps.js';
+import { watchGps, gpsMessage } from '../gps.js';
 import { uuid } from '../api.js';
 import { enqueue, replaceOp, listOps } from '../outbox.js';
 import { localFeature } from '../features.js';
@@ -71,7 +71,7 @@ export function placeBox(onReady, initial) {
   function startGps() {
     stopGps = watchGps((f, err) => {
       if (err && !f) {
-        gpsError = err.code === 1 ? t('gps.denied') : t('gps.unavailable', { msg: err.message });
+        gpsError = gpsMessage(err, t);
         show();
         return;
       }
