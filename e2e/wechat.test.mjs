@@ -5,6 +5,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
 import {
   startServer, launchBrowser, Api, outboxOps, idbCount, ADMIN_PASSWORD, VILLAGE, waitFor, spotInside, captureBinOn,
 } from './lib.mjs';
@@ -98,9 +99,19 @@ test('service workers blocked: three records kept across an offline spell and a 
     assert.deepEqual(ops.map((o) => o.type).sort(), ['addEvent', 'putFeature', 'putFeature'], 'all three still in the outbox');
     assert.equal(await page.textContent('#outbox-count'), '3');
 
+    // Storage not persistent here: the outbox offers to save the work to a
+    // file (and to share it), and the file holds all three.
+    await go(page, '#/outbox');
+    await page.waitForSelector('#at-risk:not([hidden]) #save-file');
+    assert.match(await page.textContent('#storage-state'), /未持久保存/);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save-file')]);
+    const saved = JSON.parse(await fs.readFile(await download.path(), 'utf8'));
+    assert.equal(saved.ops.length, 3);
+    assert.equal(saved.photos.length, 1);
+    assert.equal(await page.isVisible('#share-file'), true);
+
     await page.unroute('**/api/v1/sync', cut);
     await page.unroute('**/api/v1/photos/**', cut);
-    await go(page, '#/outbox');
     await page.click('#sync-now');
     await waitFor(async () => (await idbCount(page, 'outbox')) === 0, 'the outbox sent');
     await page.click('#sync-now'); // a second press sends nothing again
