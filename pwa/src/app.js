@@ -20,6 +20,7 @@ import * as officeModule from './views/office.js';
 import { noticeBox } from './notices.js';
 import { watchShell } from './shell-offline.js';
 import { showInAppGuide } from './wechat.js';
+import { noteStart, checkWiped } from './wiped.js';
 
 // The fourth tab is the person's part of the monthly assessment: a
 // cleaner's problems to fix, or an inspector's and the office's assessment.
@@ -205,6 +206,7 @@ async function main() {
   buildShell();
   showInAppGuide();
   registerServiceWorker();
+  await noteStart();
   await loadLocal();
   let wasLoggedIn = Boolean(app.session && !app.session.expired);
   onChange((what) => {
@@ -232,6 +234,7 @@ function startOnce() {
   started = true;
   askPersist();
   startSyncing();
+  checkWiped();
 }
 
 main();
