@@ -3,6 +3,7 @@
 
 import './compat.js';
 import './app.css';
+import './desktop.css';
 import { t, getLang, setLang } from './i18n.js';
 import { h, clear } from './ui.js';
 import { app, loadLocal, onChange, startSyncing, myOps } from './state.js';
@@ -17,10 +18,13 @@ import { loginView, meView, askPersist } from './views/me.js';
 import * as inspectModule from './views/inspect.js';
 import * as problemModule from './views/problems.js';
 import * as officeModule from './views/office.js';
+import * as workbenchModule from './views/workbench.js';
+import { scanView } from './scan.js';
 import { noticeBox } from './notices.js';
 import { watchShell } from './shell-offline.js';
 import { showInAppGuide } from './wechat.js';
 import { noteStart, checkWiped } from './wiped.js';
+import { takeCodeURL, codeView, labelView } from './code.js';
 
 // The fourth tab is the person's part of the monthly assessment: a
 // cleaner's problems to fix, or an inspector's and the office's assessment.
@@ -33,12 +37,18 @@ function tabs() {
     ['map', '#/map'],
     ['outbox', '#/outbox'],
     ['me', '#/me'],
-  ];
+    // The office's workbench, on a desktop screen (issue 16).
+    wide() && app.session?.user?.role !== 'cleaner' ? ['workbench', '#/workbench'] : null,
+  ].filter(Boolean);
 }
 
 const inspectPages = () => Promise.resolve(inspectModule);
 const problemPages = () => Promise.resolve(problemModule);
 const officePages = () => Promise.resolve(officeModule);
+const workbenchPage = () => Promise.resolve(workbenchModule);
+
+// wide is a desktop screen: the side navigation and the workbench.
+const wide = () => typeof matchMedia === 'function' && matchMedia('(min-width: 1200px)').matches;
 
 // lazy draws a page of one of those modules; a page that fails to draw
 // (an office page offline) says so instead of staying blank.
@@ -115,7 +125,7 @@ async function route() {
   const [page, a, b, c] = parts;
   const assessTab = app.session.user.role === 'cleaner' ? 'problems' : 'assess';
   const tab = {
-    f: 'list', edit: 'list', redo: 'outbox', problem: assessTab, problems: assessTab, inspect: 'assess',
+    f: 'list', code: 'list', scan: 'list', label: 'list', edit: 'list', redo: 'outbox', problem: assessTab, problems: assessTab, inspect: 'assess',
     ranking: 'assess', village: 'assess', villages: 'assess', history: 'assess', report: 'assess', users: 'assess', templates: 'assess',
   }[page] || page || 'capture';
   drawNav(tab);
@@ -134,6 +144,15 @@ async function route() {
       break;
     case 'list':
       result = listView(main);
+      break;
+    case 'code':
+      result = codeView(main, a);
+      break;
+    case 'label':
+      result = labelView(main, a);
+      break;
+    case 'scan':
+      result = scanView(main);
       break;
     case 'f':
       result = b === 'event' ? eventForm(main, a, c) : detailView(main, a);
@@ -173,6 +192,9 @@ async function route() {
       result = lazy(officePages, (m) => m[view](main, a), mine);
       break;
     }
+    case 'workbench':
+      result = lazy(workbenchPage, (m) => m.workbenchView(main), mine);
+      break;
     default:
       location.hash = '#/capture';
       return;
@@ -202,6 +224,7 @@ function registerServiceWorker() {
 }
 
 async function main() {
+  takeCodeURL();
   setLang(getLang());
   buildShell();
   showInAppGuide();
