@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import {
-  startServer, launchBrowser, Api, pngBytes, idbCount, outboxOps, ARTIFACTS, ADMIN_PASSWORD, VILLAGE, waitFor,
+  startServer, launchBrowser, Api, pngBytes, idbCount, outboxOps, ARTIFACTS, ADMIN_PASSWORD, VILLAGE, waitFor, captureBinOn,
 } from './lib.mjs';
 
 // What the server is meant to send: no inline script or style anywhere.
@@ -43,20 +43,7 @@ async function go(hash) {
 }
 
 // captureBin records a bin through the form, with the mocked GPS fix.
-async function captureBin(name, withPhoto) {
-  await go('#/capture');
-  await page.click('#kind-bin');
-  await page.waitForSelector('#save:not([disabled])', { timeout: 15000 }); // a ≤10 m fix arrived
-  await page.fill('#attr-capacity_l', '120');
-  await page.selectOption('#attr-status', 'full');
-  await page.fill('#attr-name', name);
-  if (withPhoto) {
-    await page.setInputFiles('#photo-input', { name: 'bin.png', mimeType: 'image/png', buffer: pngBytes() });
-    await page.waitForSelector('.thumb img[src^="blob:"]');
-  }
-  await page.click('#save');
-  await page.waitForFunction(() => location.hash === '#/capture');
-}
+const captureBin = (name, withPhoto) => captureBinOn(page, name, withPhoto);
 
 // recordStage finds the household on the list and records a stage change.
 async function recordStage(stage, note) {

@@ -259,3 +259,20 @@ export function idbMeta(page, key) {
 export function townDay(n = 0) {
   return new Date(Date.now() + 8 * 3600000 + n * 86400000).toISOString().slice(0, 10);
 }
+
+// captureBinOn records a bin (120 l, full) named name through the form, at
+// the context's mocked GPS fix, with a photo if asked.
+export async function captureBinOn(page, name, withPhoto) {
+  await page.evaluate(() => { location.hash = '#/capture'; });
+  await page.click('#kind-bin');
+  await page.waitForSelector('#save:not([disabled])', { timeout: 15000 });
+  await page.fill('#attr-capacity_l', '120');
+  await page.selectOption('#attr-status', 'full');
+  await page.fill('#attr-name', name);
+  if (withPhoto) {
+    await page.setInputFiles('#photo-input', { name: 'bin.png', mimeType: 'image/png', buffer: pngBytes() });
+    await page.waitForSelector('.thumb img[src^="blob:"]');
+  }
+  await page.click('#save');
+  await page.waitForFunction(() => location.hash === '#/capture');
+}

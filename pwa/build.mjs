@@ -1,14 +1,16 @@
 // Builds the field app into build/, which pwa/embed.go embeds in the Go
 // binary:
-//   - src/app.js (with its CSS, Leaflet's included) bundled by esbuild, the
-//     map code split into a chunk loaded on demand; every bundle file is
-//     named by its content hash, so it can be cached for ever;
+//   - src/app.js (with its CSS, Leaflet's included) bundled by esbuild into
+//     one file, every page's code in it: without a service worker (WeChat,
+//     a refused one) a chunk loaded on first use fails offline. Named by
+//     its content hash, so it can be cached for ever;
 //   - static/index.html and manifest.webmanifest, with the bundle names
 //     filled in; icons drawn here (SVG, and PNGs for Android);
 //   - sw.js, bundled from static/sw.js with the shell's file list and a
 //     VERSION (a hash of every shell file) injected, so a new release
 //     installs a new cache and the old one is deleted.
-// It fails when the first load would exceed the size budget.
+// It fails when the first load would exceed the size budget, or when the
+// output uses syntax, APIs or selectors beyond TARGET (check-target.mjs).
 //
 // Usage: node build.mjs
 
@@ -18,11 +20,18 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
+import { checkDir } from './check-target.mjs';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const out = path.join(root, 'build');
 const BUDGET_GZ = 200 * 1024; // the whole first load, gzipped
-const TARGET = ['chrome80', 'firefox78', 'safari15']; // Android phones of 2020 and later, iPhones of 2021
+// Chrome 78 (Android WebViews and in-app browsers of late 2019: WeChat's
+// XWEB and X5, UC, QQ, Huawei and MIUI browsers lag the Chrome release by
+// years), Firefox 68 ESR, iOS 14.5 / Safari 14.1 (WeChat on iOS runs the
+// system's WebKit; esbuild cannot lower destructuring for older Safari,
+// whose implementation it deems buggy). esbuild lowers ?., ?? and the like
+// for them; check-target.mjs fails the build on what it could not.
+const TARGET = ['chrome78', 'firefox68', 'safari14.1', 'ios14.5'];
 
 // appVersion is "1.0.0+" and 8 hex digits of a hash of every source file.
 async function appVersion() {
@@ -51,7 +60,6 @@ async function main() {
     entryPoints: [path.join(root, 'src/app.js')],
     bundle: true,
     format: 'esm',
-    splitting: true,
     minify: true,
     target: TARGET,
     outdir: out,
@@ -128,6 +136,14 @@ async function main() {
   console.log(`version ${VERSION}; first load ${(total / 1024).toFixed(1)} KB gzipped (budget ${BUDGET_GZ / 1024} KB)`);
   if (total > BUDGET_GZ) {
     console.error('over the size budget');
+    process.exitCode = 1;
+  }
+
+  // 7. The engines of TARGET can run it.
+  const problems = await checkDir(out);
+  for (const p of problems) console.error(p);
+  if (problems.length) {
+    console.error(`the build uses what ${TARGET.join(', ')} lack`);
     process.exitCode = 1;
   }
 }

@@ -66,10 +66,9 @@ export async function api(method, path, opts = {}) {
   }
 }
 
-// A UUID for ids made on the phone. randomUUID needs a secure context and
-// a 2021+ browser; the fallback builds a version-4 UUID from random bytes.
+// A UUID for ids made on the phone: a version-4 UUID from random bytes.
+// Not crypto.randomUUID, which needs a secure context and Chrome 92.
 export function uuid() {
-  if (crypto.randomUUID) return crypto.randomUUID();
   const b = crypto.getRandomValues(new Uint8Array(16));
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;

@@ -1,6 +1,7 @@
 // The field app's entry: the shell (header, progress bar, bottom tabs for
 // one thumb), the hash router, and the service worker registration.
 
+import './compat.js';
 import './app.css';
 import './desktop.css';
 import { t, getLang, setLang } from './i18n.js';
@@ -12,6 +13,17 @@ import { detailView, eventForm } from './views/detail.js';
 import { mapView } from './views/mapview.js';
 import { outboxView } from './views/outbox.js';
 import { loginView, meView, askPersist } from './views/me.js';
+// Every page is in the one bundle: where no service worker keeps the app
+// (WeChat, a refused worker) a page fetched on first use fails offline.
+import * as inspectModule from './views/inspect.js';
+import * as problemModule from './views/problems.js';
+import * as officeModule from './views/office.js';
+import * as workbenchModule from './views/workbench.js';
+import { scanView } from './scan.js';
+import { noticeBox } from './notices.js';
+import { watchShell } from './shell-offline.js';
+import { showInAppGuide } from './wechat.js';
+import { noteStart, checkWiped } from './wiped.js';
 import { takeCodeURL, codeView, labelView } from './code.js';
 
 // The fourth tab is the person's part of the monthly assessment: a
@@ -30,20 +42,18 @@ function tabs() {
   ].filter(Boolean);
 }
 
+const inspectPages = () => Promise.resolve(inspectModule);
+const problemPages = () => Promise.resolve(problemModule);
+const officePages = () => Promise.resolve(officeModule);
+const workbenchPage = () => Promise.resolve(workbenchModule);
+
 // wide is a desktop screen: the side navigation and the workbench.
 const wide = () => typeof matchMedia === 'function' && matchMedia('(min-width: 1200px)').matches;
 
-// Pages loaded on first use, as chunks of their own (precached by the
-// service worker, so they open offline too).
-const inspectPages = () => import('./views/inspect.js');
-const problemPages = () => import('./views/problems.js');
-const officePages = () => import('./views/office.js');
-const workbenchPage = () => import('./views/workbench.js');
-
-// lazy draws a page from a chunk; a chunk that cannot be had (offline
-// before the service worker kept it) says so instead of a blank page.
+// lazy draws a page of one of those modules; a page that fails to draw
+// (an office page offline) says so instead of staying blank.
 function lazy(loader, draw, mine) {
-  return loader().then((m) => (mine === routing ? draw(m) : null), () => {
+  return loader().then((m) => (mine === routing ? draw(m) : null)).catch(() => {
     if (mine === routing) shell.main.append(h('p.err', t('office.offline')));
     return null;
   });
@@ -59,7 +69,7 @@ function buildShell() {
   shell.header = h('header', shell.title, h('a.sync-chip#sync-chip', { href: '#/outbox' }));
   shell.main = h('main#view');
   shell.nav = h('nav.tabs');
-  document.body.replaceChildren(shell.update, shell.header, shell.progress, shell.main, shell.nav);
+  document.body.replaceChildren(shell.update, shell.header, shell.progress, noticeBox(), shell.main, shell.nav);
 }
 
 function drawNav(active) {
@@ -142,7 +152,7 @@ async function route() {
       result = labelView(main, a);
       break;
     case 'scan':
-      result = import('./scan.js').then((m) => m.scanView(main));
+      result = scanView(main);
       break;
     case 'f':
       result = b === 'event' ? eventForm(main, a, c) : detailView(main, a);
@@ -195,13 +205,17 @@ async function route() {
 }
 
 function registerServiceWorker() {
-  if (!('serviceWorker' in navigator)) return;
+  if (!('serviceWorker' in navigator)) { watchShell(null); return; }
   const hadController = Boolean(navigator.serviceWorker.controller);
   // Registered once the page has loaded, so the worker's precache does not
-  // compete with the first screen for a slow connection.
-  const register = () => navigator.serviceWorker.register('/sw.js').catch(() => { /* no offline shell; online still works */ });
-  if (document.readyState === 'complete') register();
-  else window.addEventListener('load', register, { once: true });
+  // compete with the first screen for a slow connection. Without it the
+  // app works online and keeps its outbox; watchShell tells the person.
+  const registered = new Promise((resolve, reject) => {
+    const register = () => navigator.serviceWorker.register('/sw.js').then(resolve, reject);
+    if (document.readyState === 'complete') register();
+    else window.addEventListener('load', register, { once: true });
+  });
+  watchShell(registered);
   // A new release took over: offer a reload instead of swapping the page
   // under a half-filled form.
   navigator.serviceWorker.addEventListener('controllerchange', () => {
@@ -213,7 +227,9 @@ async function main() {
   takeCodeURL();
   setLang(getLang());
   buildShell();
+  showInAppGuide();
   registerServiceWorker();
+  await noteStart();
   await loadLocal();
   let wasLoggedIn = Boolean(app.session && !app.session.expired);
   onChange((what) => {
@@ -241,6 +257,7 @@ function startOnce() {
   started = true;
   askPersist();
   startSyncing();
+  checkWiped();
 }
 
 main();

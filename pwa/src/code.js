@@ -6,7 +6,7 @@
 import { t } from './i18n.js';
 import { h } from './ui.js';
 import { getAll } from './idb.js';
-import { featuresIn, storeServerFeature } from './features.js';
+import { featuresIn, storeServerFeature, localFeature } from './features.js';
 import { api, token } from './api.js';
 
 const CODE = /^\d{3,12}-\d{4,}$/;
@@ -60,7 +60,7 @@ export async function codeView(main, code) {
 export async function labelView(main, id) {
   const box = h('div.label-print');
   main.append(box);
-  const f = await (await import('./features.js')).localFeature(id);
+  const f = await localFeature(id);
   if (!f || !f.code) { box.append(h('p.error', t('code.unknown', { code: f?.code || id }))); return null; }
   try {
     const res = await fetch(`/api/v1/villages/${encodeURIComponent(f.village)}/labels?feature=${encodeURIComponent(id)}`,

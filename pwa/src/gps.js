@@ -8,7 +8,14 @@ let last = null; // {lon, lat, accuracy, at}
 let lastError = null;
 
 function start() {
-  if (watchId !== null || !('geolocation' in navigator)) return;
+  if (watchId !== null) return;
+  if (!('geolocation' in navigator)) {
+    // No location at all (an insecure page, a stripped in-app browser):
+    // say so rather than wait for a fix that never comes.
+    lastError = { code: 2, message: 'geolocation unavailable', none: true };
+    setTimeout(() => { for (const fn of subscribers) fn(last, lastError); }, 0);
+    return;
+  }
   watchId = navigator.geolocation.watchPosition(
     (p) => {
       last = { lon: p.coords.longitude, lat: p.coords.latitude, accuracy: p.coords.accuracy, at: Date.now() };
@@ -47,4 +54,15 @@ export function watchGps(fn) {
 // recentFix is the last fix if it is younger than maxAgeMs.
 export function recentFix(maxAgeMs = 120000) {
   return last && Date.now() - last.at < maxAgeMs ? last : null;
+}
+
+// gpsMessage is what to tell the person about a location error, in words
+// they can act on: a refused permission (WeChat asks once, and a "no" sticks
+// until changed in the phone's settings), an insecure page, no location.
+export function gpsMessage(err, t) {
+  if (typeof window !== 'undefined' && window.isSecureContext === false) return t('gps.insecure');
+  if (err.none) return t('gps.none');
+  if (err.code === 1) return t('gps.deniedHelp');
+  if (err.code === 3) return t('gps.timeout');
+  return t('gps.unavailable', { msg: err.message });
 }

@@ -1,5 +1,5 @@
-// Everything that uses Leaflet. This module is loaded on demand (a dynamic
-// import), so the first screen of the app does not wait for the map code.
+// Everything that uses Leaflet. It is in the app's one bundle, so the map
+// opens offline without a service worker too.
 
 import {
   map as leafletMap, tileLayer, geoJSON, circleMarker, circle, marker, divIcon, layerGroup, control,

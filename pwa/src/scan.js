@@ -5,6 +5,9 @@
 
 import { t } from './i18n.js';
 import { h } from './ui.js';
+// In the one bundle: a chunk fetched on first use fails offline without a
+// service worker (issue 14).
+import jsQR from 'jsqr';
 
 // codeOf takes the code out of what a label says: this server's
 // /f/<code> URL, or a code typed on its own.
@@ -23,7 +26,6 @@ async function detector() {
       }
     } catch { /* fall back to jsQR */ }
   }
-  const { default: jsQR } = await import('jsqr');
   const canvas = document.createElement('canvas');
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
   return async (video) => {

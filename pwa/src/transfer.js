@@ -22,9 +22,9 @@ function fromBase64(b64, type) {
   return new Blob([bytes], { type });
 }
 
-// exportOutbox downloads every op of the outbox with its photos and
-// returns how many ops went into the file.
-export async function exportOutbox() {
+// buildExport makes the file of every op of the outbox with its photos:
+// {file, n} (a File, so it can be shared as well as downloaded).
+async function buildExport() {
   const ops = await listOps();
   const ids = [...new Set(ops.flatMap(photosOf))];
   const photos = [];
@@ -34,21 +34,58 @@ export async function exportOutbox() {
     photos.push({ id, type: p.blob.type || 'image/jpeg', uploaded: Boolean(p.uploaded), data: toBase64(await p.blob.arrayBuffer()) });
   }
   const session = await getMeta('session');
-  const file = {
+  const data = {
     format: FORMAT, version: 1, exportedAt: new Date().toISOString(), exportedBy: session?.user?.username || '',
     ops: ops.map(({ seq, ...op }) => op),
     photos,
   };
-  const url = URL.createObjectURL(new Blob([JSON.stringify(file)], { type: 'application/json' }));
   const stamp = new Date().toISOString().slice(0, 16).replace(/[-:T]/g, '');
+  const file = new File([JSON.stringify(data)], `cunjie-unsent-${stamp}.json`, { type: 'application/json' });
+  return { file, n: ops.length };
+}
+
+function download(file) {
+  const url = URL.createObjectURL(file);
   const a = document.createElement('a');
   a.href = url;
-  a.download = `cunjie-unsent-${stamp}.json`;
+  a.download = file.name;
   document.body.append(a);
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10000);
-  return ops.length;
+}
+
+// exportOutbox downloads the outbox's file and returns how many ops went
+// into it.
+export async function exportOutbox() {
+  const { file, n } = await buildExport();
+  download(file);
+  return n;
+}
+
+// canShareFiles tells whether the browser can hand a file to another app
+// (Web Share with files: Chrome 89 on Android, Safari 15); elsewhere
+// shareOutbox downloads.
+export function canShareFiles() {
+  try {
+    return Boolean(navigator.canShare && navigator.canShare({ files: [new File(['{}'], 'x.json', { type: 'application/json' })] }));
+  } catch { return false; }
+}
+
+// shareOutbox shares the outbox's file (to WeChat, a chat with oneself,
+// the phone's files), or downloads it where sharing files is not offered.
+export async function shareOutbox() {
+  const { file, n } = await buildExport();
+  if (canShareFiles()) {
+    try {
+      await navigator.share({ files: [file], title: file.name });
+      return n;
+    } catch (err) {
+      if (err && err.name === 'AbortError') return 0; // the person cancelled
+    }
+  }
+  download(file);
+  return n;
 }
 
 // importOutbox adds the file's ops the outbox does not have yet (by opId;

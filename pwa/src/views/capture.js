@@ -5,12 +5,13 @@ import { KIND_IDS, KINDS, isStaff, settled, statusAttr, needsReason, mergeAttrs,
 import { t } from '../i18n.js';
 import { h, dot, toast, field, setError } from '../ui.js';
 import { attrForm, photoPicker } from '../form.js';
-import { watchGps } from '../gps.js';
+import { watchGps, gpsMessage } from '../gps.js';
 import { uuid } from '../api.js';
 import { enqueue, replaceOp, listOps } from '../outbox.js';
 import { localFeature } from '../features.js';
 import { app, sync } from '../state.js';
 import { get, put } from '../idb.js';
+import { PinMap } from '../map.js';
 
 const GOOD_ACCURACY_M = 10; // within a yard: the bin is not put at the neighbour's
 const WAIT_FOR_GOOD_S = 30; // then the person may take what there is
@@ -70,7 +71,7 @@ export function placeBox(onReady, initial) {
   function startGps() {
     stopGps = watchGps((f, err) => {
       if (err && !f) {
-        gpsError = err.code === 1 ? t('gps.denied') : t('gps.unavailable', { msg: err.message });
+        gpsError = gpsMessage(err, t);
         show();
         return;
       }
@@ -97,8 +98,8 @@ export function placeBox(onReady, initial) {
     show();
   });
 
-  // The map code loads on demand; the form is usable before it arrives.
-  import('../map.js').then(({ PinMap }) => {
+  // The map is drawn once the form is in the page; the form is usable before.
+  Promise.resolve().then(() => {
     if (stopped || !box.isConnected) return; // the person has left the form
     pin = new PinMap(mapEl, {
       cfg: app.config, villages: app.villages,

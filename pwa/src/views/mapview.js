@@ -9,6 +9,7 @@ import { watchGps, recentFix } from '../gps.js';
 import { app, currentVillage, chooseVillage, onChange } from '../state.js';
 import { localProblems } from '../assess.js';
 import { villageSelect } from './list.js';
+import { FeatureMap } from '../map.js';
 import { thumbs, eventLine } from './detail.js';
 
 // Filters live as long as the page, so coming back to the map keeps them.
@@ -86,13 +87,21 @@ export async function mapView(main, focus) {
     h('button#layers-button', { type: 'button', onclick: toggle(layers) }, t('map.layers')),
     states,
     h('button#legend-button', { type: 'button', onclick: toggle(legend) }, t('map.legend')));
-  const note = app.config && app.config.tileUrl ? null : h('div.map-note', t('map.noTiles'));
+  // The note says why there is no base map: none configured, or no signal
+  // for its tiles (the boundaries and features are on the phone either way).
+  const note = h('div.map-note#map-note');
+  const showNote = () => {
+    const why = navigator.onLine === false ? 'map.offlineTiles' : app.config && app.config.tileUrl ? '' : 'map.noTiles';
+    note.hidden = !why;
+    note.textContent = why ? t(why) : '';
+  };
+  showNote();
+  window.addEventListener('online', showNote);
+  window.addEventListener('offline', showNote);
   const locate = h('button.locate', { type: 'button', 'aria-label': t('map.you'), onclick: () => fm && fm.centreOn(recentFix()) }, '◎');
   main.classList.add('full');
   main.append(h('div.map-wrap', tools, layers, legend, mapEl, note, locate));
 
-  const { FeatureMap } = await import('../map.js');
-  if (!mapEl.isConnected) return null; // left before the map code arrived
   fm = new FeatureMap(mapEl, { cfg: app.config, popup });
 
   let drawing = 0;
@@ -121,6 +130,8 @@ export async function mapView(main, focus) {
   const stopChanges = onChange((what) => { if (what === 'data' || what === 'outbox' || what === 'problems') draw(); });
   return () => {
     closed = true;
+    window.removeEventListener('online', showNote);
+    window.removeEventListener('offline', showNote);
     stopGps();
     stopChanges();
     fm.destroy();

@@ -6,7 +6,7 @@ import { attrsOf, titleOf } from '../schema.js';
 import { t, valueLabel, formatTime } from '../i18n.js';
 import { h, add, clear, confirmAsk, toast } from '../ui.js';
 import { keepMine, takeServer, discard, listOps, resetBackoff } from '../outbox.js';
-import { exportOutbox, importOutbox } from '../transfer.js';
+import { exportOutbox, importOutbox, shareOutbox } from '../transfer.js';
 import { getMeta } from '../idb.js';
 import { app, sync, onChange, notify, villageName } from '../state.js';
 
@@ -135,9 +135,11 @@ export async function outboxView(main) {
     }
   }
 
+  const risk = h('div.at-risk#at-risk', { hidden: true });
+  const storage = h('p.storage#storage-state');
   main.append(
     h('h2', t('outbox.title')),
-    status, bar, button, list,
+    status, storage, risk, bar, button, list,
     h('div.transfer',
       h('button#export', {
         type: 'button',
@@ -147,11 +149,37 @@ export async function outboxView(main) {
   );
   drawList();
   await drawStatus();
+  await drawRisk(risk, storage);
   const ticker = setInterval(drawStatus, 1000);
   const stop = onChange((what) => {
     if (what !== 'outbox' && what !== 'session') return;
     drawStatus();
     drawList();
+    drawRisk(risk, storage);
   });
   return () => { clearInterval(ticker); stop(); };
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+// drawRisk offers to save unsent work to a file, and to share it, when the
+// browser may clear it: storage not persistent (WeChat's "clear cache", a
+// phone short of space), or work waiting for more than a day.
+async function drawRisk(risk, storage) {
+  let persisted = false;
+  try { persisted = Boolean(navigator.storage && navigator.storage.persisted && (await navigator.storage.persisted())); } catch { /* unknown: not persistent */ }
+  storage.textContent = t(persisted ? 'storage.persisted' : 'storage.notPersisted');
+  storage.dataset.persisted = String(persisted);
+  const me = app.session?.user?.username;
+  const mine = app.ops.filter((o) => o.owner === me);
+  const oldest = Math.min(...mine.map((o) => Date.parse(o.createdAt) || Date.now()));
+  const old = mine.length > 0 && Date.now() - oldest > DAY_MS;
+  risk.hidden = !mine.length || (persisted && !old);
+  if (risk.hidden) return;
+  const why = [old ? t('outbox.atRiskOld') : '', persisted ? '' : t('outbox.atRiskStorage')].join('');
+  risk.replaceChildren(
+    h('p', t('outbox.atRisk', { why })),
+    h('div.row',
+      h('button.primary#save-file', { type: 'button', onclick: async () => toast(t('outbox.exported', { n: await exportOutbox() })) }, t('outbox.save')),
+      h('button#share-file', { type: 'button', onclick: async () => toast(t('outbox.shared', { n: await shareOutbox() })) }, t('outbox.share'))));
 }
