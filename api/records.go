@@ -180,6 +180,7 @@ func (s *Server) updateFeature(ctx context.Context, u *cunjie.User, id string, w
 		}
 		if w.BaseVersion != cur.Version {
 			o := conflict(cur, "feature %s is at version %d, not %d", id, cur.Version, w.BaseVersion)
+			s.withBase(ctx, &o, cur, w.BaseVersion)
 			return &o
 		}
 		attrs, err := cunjie.NormalizeAttrs(cur.Kind, cunjie.MergeAttrs(cur.Attrs, w.Attrs))
