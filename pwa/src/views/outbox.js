@@ -9,6 +9,8 @@ import { keepMine, takeServer, discard, listOps, resetBackoff } from '../outbox.
 import { exportOutbox, importOutbox } from '../transfer.js';
 import { getMeta } from '../idb.js';
 import { app, sync, onChange, notify, villageName } from '../state.js';
+import { mergeCard } from './conflict.js';
+import { drawNotices } from './notices.js';
 
 function opTitle(op) {
   if (op.type === 'putInspection') {
@@ -54,7 +56,9 @@ function card(op, me) {
     h('div.op-head', h('span.op-title', opTitle(op)), h('span.chip', t(`state.${state}`))),
     h('small', formatTime(op.createdAt)));
   if (op.owner !== me) el.append(h('p.hint', t('outbox.otherUser', { user: op.owner })));
-  if (op.state === 'conflict' && op.owner === me) {
+  const merge = op.state === 'conflict' && op.owner === me ? mergeCard(op) : null;
+  if (merge) el.append(...merge);
+  else if (op.state === 'conflict' && op.owner === me) {
     el.append(h('p', t('conflict.explain')));
     if (op.type === 'putFeature') el.append(compare(op));
     else if (op.error?.message) el.append(h('p.err', op.error.message));
@@ -81,6 +85,7 @@ export async function outboxView(main) {
   const status = h('div.sync-status');
   const bar = h('progress#sync-progress', { max: 1, value: 0, hidden: true });
   const list = h('div.ops');
+  const notices = h('div.notices#notices', { hidden: true });
   const button = h('button.primary#sync-now', { type: 'button' }, t('outbox.sync'));
   button.addEventListener('click', async () => {
     await resetBackoff();
@@ -137,7 +142,7 @@ export async function outboxView(main) {
 
   main.append(
     h('h2', t('outbox.title')),
-    status, bar, button, list,
+    status, bar, button, notices, list,
     h('div.transfer',
       h('button#export', {
         type: 'button',
@@ -146,9 +151,11 @@ export async function outboxView(main) {
       h('label.button', { htmlFor: 'import-file' }, t('outbox.import')), picker),
   );
   drawList();
+  drawNotices(notices);
   await drawStatus();
   const ticker = setInterval(drawStatus, 1000);
   const stop = onChange((what) => {
+    if (what === 'data') drawNotices(notices);
     if (what !== 'outbox' && what !== 'session') return;
     drawStatus();
     drawList();
