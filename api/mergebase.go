@@ -16,7 +16,8 @@ import (
 // a field only one side changed is taken from that side, only a field
 // both changed is asked about. Without it the phone could only choose
 // one whole copy and undo the other person's change.
-func (s *Server) withBase(ctx context.Context, o *writes.FeatureOutcome, cur *cunjie.Feature, baseVersion int64) {
+// The base is shown with the attributes u's role may see, as the feature is.
+func (s *Server) withBase(ctx context.Context, u *cunjie.User, o *writes.FeatureOutcome, cur *cunjie.Feature, baseVersion int64) {
 	var de *cunjie.Error
 	if !errors.As(o.Err, &de) || baseVersion < 1 || baseVersion >= cur.Version {
 		return
@@ -27,7 +28,7 @@ func (s *Server) withBase(ctx context.Context, o *writes.FeatureOutcome, cur *cu
 		return // the phone falls back to choosing a whole copy
 	}
 	if attrs, ok := attrsAt(cur.Attrs, audit, baseVersion); ok {
-		de.Base = map[string]any{"version": baseVersion, "attrs": attrs}
+		de.Base = map[string]any{"version": baseVersion, "attrs": cunjie.VisibleAttrs(u.Role, attrs)}
 	}
 }
 
