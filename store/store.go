@@ -69,14 +69,16 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	opts := options.Client().ApplyURI(uri).
 		SetServerSelectionTimeout(10 * time.Second).
 		SetTimeout(30 * time.Second)
-	if cfg.Monitor != nil {
+	if s.embedded {
+		opts.SetMonitor(newWriteGate(cfg.Monitor).monitor())
+	} else if cfg.Monitor != nil {
 		opts.SetMonitor(cfg.Monitor)
 	}
 	if s.embedded {
 		// A few commands at a time. Each driver connection in use becomes
 		// a SQLite connection with its own page cache and schema copy,
-		// and SQLite takes one writer at a time anyway: more connections
-		// add memory, and writers that find SQLite busy sleep and retry.
+		// and SQLite takes one writer at a time anyway (see writeGate):
+		// more connections add memory.
 		opts.SetMaxPoolSize(8)
 	}
 	client, err := mongo.Connect(opts)

@@ -104,7 +104,7 @@ func (w *Writer) Change(ctx context.Context, u *cunjie.User, id string, ch *Chan
 		w.prepare(ctx, u, []*cunjie.Feature{next})
 		audit := cunjie.AuditEntry{Op: ch.Op, Action: ch.Action, By: u.Username, At: now, Version: next.Version, Changes: diff(cur, next)}
 		st := step{next: next, base: cur.Version, history: store.HistoryEntry{Feature: id, Change: cur.Changes, Events: events, Audit: []cunjie.AuditEntry{audit}}}
-		_, err := w.be.commit(ctx, vi, ref.Village, []step{st})
+		_, err := w.commit(ctx, vi, ref.Village, []step{st})
 		if errors.Is(err, errRaced) && attempt < maxAttempts {
 			backOff(attempt)
 			if err := w.be.catchUp(ctx, ref.Village, vi); err != nil {

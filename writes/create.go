@@ -128,7 +128,7 @@ func (w *Writer) createInVillage(ctx context.Context, u *cunjie.User, village st
 			fs[k] = st.next
 		}
 		w.prepare(ctx, u, fs)
-		existed, err := w.be.commit(ctx, vi, village, steps)
+		existed, err := w.commit(ctx, vi, village, steps)
 		if errors.Is(err, errRaced) && attempt < maxAttempts {
 			backOff(attempt)
 			if err := w.be.catchUp(ctx, village, vi); err != nil {

@@ -212,5 +212,9 @@ func (b *shared) snapshot(ctx context.Context, village string, pos int64, fs []*
 }
 
 // A village is saved by the instances that wrote it since their last
-// snapshot of it; two saving one position store it once.
-func (b *shared) wantsSnapshot(vi *geo.VillageIndex, current bool) bool { return vi.Dirty && !current }
+// snapshot of it, busy or not (a snapshot is where a load's read of the
+// log starts, and a busy log grows fastest); two saving one position
+// store it once.
+func (b *shared) wantsSnapshot(vi *geo.VillageIndex, current, _ bool) bool {
+	return vi.Dirty && !current
+}

@@ -105,6 +105,9 @@ func (b *single) snapshot(ctx context.Context, village string, rev int64, fs []*
 	return b.w.st.SaveSnapshot(ctx, village, rev, fs)
 }
 
-// A village is saved when its snapshot is not at its revision: after a
-// write, and after a load from its features.
-func (b *single) wantsSnapshot(_ *geo.VillageIndex, current bool) bool { return !current }
+// A village is saved when its snapshot is not at its revision (after a
+// write, and after a load from its features) and it is not busy: the
+// next write would make the snapshot stale again.
+func (b *single) wantsSnapshot(_ *geo.VillageIndex, current, busy bool) bool {
+	return !current && !busy
+}

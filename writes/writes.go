@@ -105,8 +105,9 @@ type backend interface {
 	// retry writes again what failed to be written after a commit.
 	retry(ctx context.Context)
 	// wantsSnapshot says whether a village should be saved now; current
-	// says its last snapshot is at vi.Rev. vi is locked.
-	wantsSnapshot(vi *geo.VillageIndex, current bool) bool
+	// says its last snapshot is at vi.Rev, busy that it is being written
+	// to and was saved lately. vi is locked.
+	wantsSnapshot(vi *geo.VillageIndex, current, busy bool) bool
 }
 
 // step is one feature's part of a write.
@@ -119,7 +120,8 @@ type step struct {
 // New starts a Writer; Close stops it.
 func New(o Options) *Writer {
 	w := &Writer{st: o.Store, log: cmp.Or(o.Log, slog.Default()), now: o.Now, prepare: o.Prepare,
-		snaps: snapshots{rev: map[string]int64{}, at: map[string]time.Time{}, every: cmp.Or(o.SnapshotEvery, DefaultSnapshotEvery)}}
+		snaps: snapshots{rev: map[string]int64{}, at: map[string]time.Time{}, lastWrite: map[string]time.Time{},
+			every: cmp.Or(o.SnapshotEvery, DefaultSnapshotEvery)}}
 	if w.now == nil {
 		w.now = time.Now
 	}
@@ -217,13 +219,45 @@ func (w *Writer) Close(ctx context.Context) {
 	w.saveSnapshots(ctx, 0)
 }
 
+// commit is the backend's commit, noting when the village was written.
+func (w *Writer) commit(ctx context.Context, vi *geo.VillageIndex, village string, steps []step) ([]bool, error) {
+	existed, err := w.be.commit(ctx, vi, village, steps)
+	if err == nil {
+		w.snaps.wrote(village)
+	}
+	return existed, err
+}
+
 // snapshots remembers the rev and the time of each village's last
-// snapshot, so only changed villages are written again, oldest first.
+// snapshot, so only changed villages are written again, oldest first,
+// and when each was last written to.
 type snapshots struct {
-	mu    sync.Mutex
-	rev   map[string]int64
-	at    map[string]time.Time
-	every time.Duration
+	mu        sync.Mutex
+	rev       map[string]int64
+	at        map[string]time.Time
+	lastWrite map[string]time.Time
+	every     time.Duration
+}
+
+// snapshotAge is how many snapshot intervals a village being written to
+// all the while goes without one (see busy).
+const snapshotAge = 30
+
+func (sn *snapshots) wrote(village string) {
+	sn.mu.Lock()
+	sn.lastWrite[village] = time.Now()
+	sn.mu.Unlock()
+}
+
+// busy says a village was written to within the last interval and saved
+// within the last snapshotAge intervals. On the embedded store a busy
+// village's snapshot is stale by the next write, so saving it is wasted:
+// a 15,000-feature village is megabytes, and rewriting it every 10 s
+// halved the write rate and set the tail (BenchmarkSingleWrites).
+func (sn *snapshots) busy(village string, now time.Time) bool {
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	return now.Sub(sn.lastWrite[village]) < sn.every && now.Sub(sn.at[village]) < snapshotAge*sn.every
 }
 
 func (sn *snapshots) saved(village string) (int64, bool) {
@@ -246,9 +280,9 @@ func (sn *snapshots) set(village string, rev int64) {
 	sn.mu.Unlock()
 }
 
-// saveSnapshots writes up to limit (0: all) of the villages in memory
-// that this instance changed since their last snapshot, the oldest
-// snapshot first.
+// saveSnapshots writes up to limit (0: all, busy or not) of the villages
+// in memory that this instance changed since their last snapshot, the
+// oldest snapshot first.
 func (w *Writer) saveSnapshots(ctx context.Context, limit int) {
 	codes := w.index.Loaded()
 	slices.SortStableFunc(codes, func(a, b string) int { return w.snaps.savedAt(a).Compare(w.snaps.savedAt(b)) })
@@ -265,7 +299,9 @@ func (w *Writer) saveSnapshots(ctx context.Context, limit int) {
 		// between two writes. Copying the pointers is quick.
 		vi.Lock()
 		rev := vi.Rev
-		if last, ok := w.snaps.saved(code); !w.be.wantsSnapshot(vi, ok && last == rev) {
+		last, ok := w.snaps.saved(code)
+		busy := limit > 0 && w.snaps.busy(code, time.Now())
+		if !w.be.wantsSnapshot(vi, ok && last == rev, busy) {
 			vi.Unlock()
 			continue
 		}
