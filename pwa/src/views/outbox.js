@@ -10,6 +10,7 @@ import { exportOutbox, importOutbox } from '../transfer.js';
 import { getMeta } from '../idb.js';
 import { app, sync, onChange, notify, villageName } from '../state.js';
 import { mergeCard } from './conflict.js';
+import { explain } from './errview.js';
 import { drawNotices } from './notices.js';
 
 function opTitle(op) {
@@ -61,15 +62,16 @@ function card(op, me) {
   else if (op.state === 'conflict' && op.owner === me) {
     el.append(h('p', t('conflict.explain')));
     if (op.type === 'putFeature') el.append(compare(op));
-    else if (op.error?.message) el.append(h('p.err', op.error.message));
+    else if (op.error?.message) el.append(h('p.err', explain(op.error).line));
     el.append(h('div.row',
       h('button.primary.keep-mine', { type: 'button', onclick: async () => { await keepMine(op.seq); sync({ force: true }); } }, t('conflict.keepMine')),
       h('button.take-server', { type: 'button', onclick: async () => { await takeServer(op.seq); notify('data'); } }, t('conflict.takeServer'))));
   }
   if (op.state === 'rejected' && op.owner === me) {
     const e = op.error || {};
-    const msg = e.photoConflict ? `${t('rejected.photo')} (${e.message})` : e.message || '';
-    const fields = Object.entries(e.fields || {}).map(([k, v]) => `${k}: ${v}`);
+    const said = explain(e);
+    const msg = e.photoConflict ? `${t('rejected.photo')} (${said.line})` : said.line;
+    const fields = said.fields;
     add(el, h('p.err', msg), fields.length ? h('ul.fields', fields.map((f) => h('li', f))) : null);
     el.append(h('div.row',
       h('button.discard', {
