@@ -399,7 +399,7 @@ test('7. the office closes the month; a later inspection of it is refused and sh
   await waitFor(async () => (await outboxOps(insp)).some((o) => o.type === 'putInspection' && o.state === 'rejected'), 'the refusal');
   await go(insp, '#/outbox');
   await insp.waitForSelector('.op[data-state="rejected"] p.err');
-  assert.match(await insp.textContent('.op[data-state="rejected"] p.err'), /closed/);
+  assert.match(await insp.textContent('.op[data-state="rejected"] p.err'), /考评已结束/); // in Chinese (issue 15)
   await insp.click('.op[data-state="rejected"] button.discard');
   await insp.click('dialog.ask button.primary');
   await waitOutboxEmpty(insp);

@@ -133,7 +133,7 @@ const MESSAGES = [
   [`template ${V} exists`, '考评表 $1 已存在'],
   [`template ${V} is at version ${num}, not ${num}`, '考评表已被别人修改'],
   [`template ${V} was changed meanwhile`, '考评表已被别人修改'],
-  [`the assessment of ${V} is closed; its inspections are final`, '$1 的考评已结束，不能再记录；可改记到本月，或导出保存'],
+  [`the assessment of ${V} is closed; its inspections are final`, '$1 的考评已结束，这次考评不能再上传；请先用“导出未上传内容到文件”保存，再联系镇办'],
   [`the inspections of village ${V} in ${V} are being changed by others; try again`, '{village:$1} $2 的考评正被别人修改；请稍后再试'],
   [`the problems of village ${V} are being changed by others; try again`, '{village:$1} 的问题正被别人修改；请稍后再试'],
   [`too many failed logins; try again in ${num} minutes`, '登录失败次数太多；请 $1 分钟后再试'],
