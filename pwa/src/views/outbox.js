@@ -11,6 +11,7 @@ import { getMeta } from '../idb.js';
 import { app, sync, onChange, notify, villageName } from '../state.js';
 import { mergeCard } from './conflict.js';
 import { explain } from './errview.js';
+import { moveButton } from './moveinspection.js';
 import { drawNotices } from './notices.js';
 
 function opTitle(op) {
@@ -78,7 +79,7 @@ function card(op, me) {
         type: 'button',
         onclick: async () => { if (await confirmAsk(t('rejected.discardAsk'), t('rejected.discard'))) { await discard(op.seq); notify('data'); } },
       }, t('rejected.discard')),
-      op.type === 'putFeature' ? h('a.button.primary', { href: `#/redo/${op.seq}` }, t('rejected.edit')) : null));
+      op.type === 'putFeature' ? h('a.button.primary', { href: `#/redo/${op.seq}` }, t('rejected.edit')) : moveButton(op)));
   }
   return el;
 }
