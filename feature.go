@@ -37,9 +37,12 @@ type Flags struct {
 
 // Feature is one thing recorded at a GPS point: a bin, a toilet, a house.
 type Feature struct {
-	ID       string         `json:"id"`
-	Village  string         `json:"village"`
-	Kind     Kind           `json:"kind"`
+	ID      string `json:"id"`
+	Village string `json:"village"`
+	Kind    Kind   `json:"kind"`
+	// Code is the short code on the feature's label (一户一码), e.g.
+	// 201-0042, given by the server; empty until it has one.
+	Code     string         `json:"code,omitempty"`
 	Location Location       `json:"location"`
 	Attrs    map[string]any `json:"attrs"`
 	Photos   []string       `json:"photos"`

@@ -27,6 +27,7 @@ func (s *Server) authenticate(next fiber.Handler) fiber.Handler {
 		}
 		c.Locals("user", u)
 		c.Locals("token", token)
+		s.seen.record(c.UserContext(), s, u.ID, s.now(), false)
 		return next(c)
 	}
 }
@@ -77,6 +78,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 		return err
 	}
 	s.logins.succeed(keys[0])
+	s.seen.record(c.UserContext(), s, u.ID, now, true)
 	token, err := s.store.CreateSession(c.UserContext(), u.ID, now)
 	if err != nil {
 		return err
@@ -91,10 +93,6 @@ func (s *Server) logout(c *fiber.Ctx) error {
 	}
 	s.sessions.forget(token)
 	return c.SendStatus(fiber.StatusNoContent)
-}
-
-func (s *Server) me(c *fiber.Ctx) error {
-	return c.JSON(currentUser(c))
 }
 
 // Failed logins allowed per username and per address within loginWindow

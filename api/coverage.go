@@ -56,22 +56,9 @@ func (s *Server) coverage(ctx context.Context, u *cunjie.User, code string, radi
 	if len(households) == 0 {
 		return out, nil
 	}
-	// The village first, then its neighbours within radius of its bound.
-	v, _ := s.villages.Load().Get(code)
-	vb := v.Shape.Bound()
-	own, err := s.writes.Village(ctx, code)
+	near, err := s.nearIndexes(ctx, code, radius)
 	if err != nil {
 		return nil, err
-	}
-	near := []*geo.VillageIndex{own}
-	for _, o := range s.villages.Load().All() {
-		if o.Code != code && boundsWithin(vb, o.Shape.Bound(), radius) {
-			vi, err := s.writes.Village(ctx, o.Code)
-			if err != nil {
-				return nil, err
-			}
-			near = append(near, vi)
-		}
 	}
 	keep := func(it geo.Item) bool { return isFacility(it.Value.(*cunjie.Feature)) }
 	for _, h := range households {
@@ -108,6 +95,28 @@ func (s *Server) coverage(ctx context.Context, u *cunjie.User, code string, radi
 	r := round(float64(out.Covered)/float64(out.Households), 4)
 	out.CoverageRatio = &r
 	return out, nil
+}
+
+// nearIndexes are the feature indexes a village's coverage reads: the
+// village's first, then its neighbours' within radius of its bound.
+func (s *Server) nearIndexes(ctx context.Context, code string, radius float64) ([]*geo.VillageIndex, error) {
+	v, _ := s.villages.Load().Get(code)
+	vb := v.Shape.Bound()
+	own, err := s.writes.Village(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	near := []*geo.VillageIndex{own}
+	for _, o := range s.villages.Load().All() {
+		if o.Code != code && boundsWithin(vb, o.Shape.Bound(), radius) {
+			vi, err := s.writes.Village(ctx, o.Code)
+			if err != nil {
+				return nil, err
+			}
+			near = append(near, vi)
+		}
+	}
+	return near, nil
 }
 
 // boundsWithin reports whether b2 comes within d metres of b1 (roughly: the

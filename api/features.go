@@ -280,6 +280,42 @@ type SyncOp struct {
 type SyncRequest struct {
 	// Ops are decoded one by one, so a malformed op is rejected alone.
 	Ops []json.RawMessage `json:"ops"`
+	DeviceReport
+}
+
+// DeviceReport is what a phone says of itself on each sync, all optional:
+// which phone, which build of the app, and what its outbox still holds
+// besides this batch. The office sees it per user (GET /users), and a
+// person whose phone lost its storage learns what it last held (GET /me).
+type DeviceReport struct {
+	Device      string `json:"device"`
+	AppVersion  string `json:"appVersion"`
+	PendingOps  *int   `json:"pendingOps"`
+	RejectedOps *int   `json:"rejectedOps"`
+}
+
+// Limits of a device report.
+const (
+	maxDeviceLen     = 64
+	maxAppVersionLen = 40
+	maxReportedOps   = 1_000_000
+)
+
+// validate names each field of the report that is out of bounds.
+func (d *DeviceReport) validate() error {
+	fe := cunjie.FieldErrors{}
+	if d.Device != "" && !cunjie.ValidID(d.Device) {
+		fe.Add("device", "1–%d letters, digits, '-' or '_'", maxDeviceLen)
+	}
+	if len(d.AppVersion) > maxAppVersionLen || strings.ContainsFunc(d.AppVersion, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		fe.Add("appVersion", "at most %d printable bytes", maxAppVersionLen)
+	}
+	for name, n := range map[string]*int{"pendingOps": d.PendingOps, "rejectedOps": d.RejectedOps} {
+		if n != nil && (*n < 0 || *n > maxReportedOps) {
+			fe.Add(name, "a count from 0 to %d", maxReportedOps)
+		}
+	}
+	return fe.Err()
 }
 
 // SyncResult answers one op.
@@ -300,6 +336,9 @@ func (s *Server) sync(c *fiber.Ctx) error {
 	if len(req.Ops) > MaxSyncOps {
 		return cunjie.Errorf(cunjie.ETOOLARGE, "at most %d ops per batch, got %d", MaxSyncOps, len(req.Ops))
 	}
+	if err := req.DeviceReport.validate(); err != nil {
+		return err
+	}
 	ops := make([]SyncOp, len(req.Ops))
 	bad := make([]error, len(req.Ops))
 	for i, raw := range req.Ops {
@@ -315,6 +354,7 @@ func (s *Server) sync(c *fiber.Ctx) error {
 		}
 	}
 	results := s.applySync(c.UserContext(), currentUser(c), ops, bad)
+	s.recordSync(c.UserContext(), currentUser(c), &req.DeviceReport, len(ops))
 	return c.JSON(fiber.Map{"results": results})
 }
 

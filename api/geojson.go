@@ -303,6 +303,10 @@ func (w *jsonBuf) feature(f *cunjie.Feature) {
 	w.str(string(f.Kind))
 	w.raw(`,"village":`)
 	w.str(f.Village)
+	if f.Code != "" {
+		w.raw(`,"code":`)
+		w.str(f.Code)
+	}
 	w.raw(`,"status":`)
 	w.value(f.Attrs[cunjie.StatusAttr(f.Kind)])
 	w.raw(`,"attrs":`)

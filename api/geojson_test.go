@@ -51,7 +51,7 @@ func awkwardFeature(i int) *cunjie.Feature {
 	s := func(j int) string { return awkward[(i+j)%len(awkward)] }
 	fl := func(j int) float64 { return awkwardFloats[(i+j)%len(awkwardFloats)] }
 	at := time.Date(2026, 11, 20, 8, 0, i%60, i*1234567%1e9, time.FixedZone("CST", 8*3600))
-	f := &cunjie.Feature{ID: s(0), Village: s(1), Kind: cunjie.Kinds()[i%len(cunjie.Kinds())],
+	f := &cunjie.Feature{ID: s(0), Village: s(1), Code: s(10), Kind: cunjie.Kinds()[i%len(cunjie.Kinds())],
 		Location: cunjie.Location{Lon: fl(0), Lat: fl(1), Accuracy: fl(2)},
 		Attrs:    map[string]any{s(2): s(3), s(4): int64(i) - 3, s(5): fl(3), s(6): i%2 == 0, s(7): nil, "status": s(8), "stage": s(9)},
 		Version:  int64(i), UpdatedAt: at}
@@ -163,7 +163,7 @@ func TestCollectionSameAsLibrary(t *testing.T) {
 // leave it out while the rest of the API shows it.
 func TestDirectEncodingKnowsEveryField(t *testing.T) {
 	known := map[reflect.Type][]string{
-		reflect.TypeFor[FeatureProps]():    {"kind", "village", "status", "attrs", "flags", "photos", "version", "accuracy", "updatedAt", "events", "distance_m"},
+		reflect.TypeFor[FeatureProps]():    {"kind", "village", "code", "status", "attrs", "flags", "photos", "version", "accuracy", "updatedAt", "events", "distance_m"},
 		reflect.TypeFor[cunjie.Event]():    {"id", "feature", "type", "at", "location", "note", "photos", "status", "by", "storedAt"},
 		reflect.TypeFor[cunjie.Flags]():    {"lowAccuracy", "outsideVillage", "possibleDuplicate", "photosPending"},
 		reflect.TypeFor[cunjie.Location](): {"lon", "lat", "accuracy"},

@@ -30,7 +30,7 @@ func jsonError(err error) error {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &te):
-		field := te.Field
+		field := jsonFieldPath(te.Field)
 		if field == "" {
 			field = "body"
 		}
@@ -54,4 +54,18 @@ func jsonTypeName(kind string) string {
 		return "an array"
 	}
 	return "a " + kind
+}
+
+// jsonFieldPath drops from a decoding error's field path the names of
+// embedded Go structs (DeviceReport.pendingOps is pendingOps on the wire):
+// the API's JSON names all begin with a lower-case letter.
+func jsonFieldPath(path string) string {
+	parts := strings.Split(path, ".")
+	kept := parts[:0]
+	for _, p := range parts {
+		if p == "" || p[0] < 'A' || p[0] > 'Z' {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, ".")
 }

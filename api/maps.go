@@ -30,6 +30,7 @@ type GeoFeature struct {
 type FeatureProps struct {
 	Kind      cunjie.Kind    `json:"kind"`
 	Village   string         `json:"village"`
+	Code      string         `json:"code,omitempty"`
 	Status    any            `json:"status"`
 	Attrs     map[string]any `json:"attrs"`
 	Flags     cunjie.Flags   `json:"flags"`
@@ -68,7 +69,7 @@ func newCollection(n int) FeatureCollection {
 func toGeoFeature(f *cunjie.Feature) GeoFeature {
 	return GeoFeature{Type: "Feature", ID: f.ID,
 		Geometry: GeoPoint{Type: "Point", Coordinates: [2]float64{f.Location.Lon, f.Location.Lat}},
-		Properties: &FeatureProps{Kind: f.Kind, Village: f.Village, Status: f.Attrs[cunjie.StatusAttr(f.Kind)], Attrs: f.Attrs,
+		Properties: &FeatureProps{Kind: f.Kind, Village: f.Village, Code: f.Code, Status: f.Attrs[cunjie.StatusAttr(f.Kind)], Attrs: f.Attrs,
 			Flags: f.Flags, Photos: f.Photos, Version: f.Version, Accuracy: f.Location.Accuracy,
 			UpdatedAt: f.UpdatedAt, Events: f.Events}}
 }
@@ -83,6 +84,8 @@ func featureFilter(c *fiber.Ctx) (func(*cunjie.Feature) bool, error) {
 	}
 	statuses := splitList(c.Query("status"))
 	flags := splitList(c.Query("flag"))
+	// code= finds a feature by its label code (一户一码), as typed or scanned.
+	code := strings.ToUpper(strings.TrimSpace(c.Query("code")))
 	for _, f := range flags {
 		if !slices.Contains(flagNames, f) {
 			return nil, cunjie.Invalid("flag", "must be one of %s", strings.Join(flagNames, ", "))
@@ -90,6 +93,9 @@ func featureFilter(c *fiber.Ctx) (func(*cunjie.Feature) bool, error) {
 	}
 	return func(f *cunjie.Feature) bool {
 		if len(kinds) > 0 && !slices.Contains(kinds, string(f.Kind)) {
+			return false
+		}
+		if code != "" && f.Code != code {
 			return false
 		}
 		if len(statuses) > 0 {
@@ -188,6 +194,9 @@ func intQuery(c *fiber.Ctx, name string, def, lo, hi int) (int, error) {
 // limit it answers grid clusters with counts, so a whole-town view of
 // 100,000 features stays a few kilobytes.
 func (s *Server) viewport(c *fiber.Ctx) error {
+	if c.Query("bbox") == "" && c.Query("code") != "" {
+		return s.featuresByCode(c)
+	}
 	b, err := parseBBox(c.Query("bbox"))
 	if err != nil {
 		return err

@@ -116,10 +116,14 @@ var schemas = map[string]any{
 	}, "code", "message")}, "error"),
 	"LoginRequest":  obj(map[string]any{"username": str, "password": str}, "username", "password"),
 	"LoginResponse": obj(map[string]any{"token": str, "user": map[string]string{"$ref": "#/components/schemas/User"}}),
-	"User":          obj(map[string]any{"id": str, "username": str, "name": str, "role": role, "villages": strArr, "disabled": boolT}),
-	"CreateUser":    obj(map[string]any{"username": str, "password": str, "name": str, "role": role, "villages": strArr}, "username", "password", "role"),
-	"PatchUser":     obj(map[string]any{"name": str, "password": str, "role": role, "villages": strArr, "disabled": boolT}),
-	"Location":      obj(map[string]any{"lon": num, "lat": num, "accuracy": num}, "lon", "lat"),
+	"User": obj(map[string]any{"id": str, "username": str, "name": str, "role": role, "villages": strArr, "disabled": boolT,
+		// In GET /users and /me: what the server last heard from the user.
+		"lastSeenAt": str, "lastSyncAt": str, "appVersion": str, "pendingOps": num, "rejectedOps": num,
+		"devices": map[string]any{"type": "array", "items": obj(map[string]any{"device": str, "lastSyncAt": str, "appVersion": str,
+			"opsSent": num, "pendingOps": num, "rejectedOps": num})}}),
+	"CreateUser": obj(map[string]any{"username": str, "password": str, "name": str, "role": role, "villages": strArr}, "username", "password", "role"),
+	"PatchUser":  obj(map[string]any{"name": str, "password": str, "role": role, "villages": strArr, "disabled": boolT}),
+	"Location":   obj(map[string]any{"lon": num, "lat": num, "accuracy": num}, "lon", "lat"),
 	"FeatureWrite": obj(map[string]any{"opId": str, "kind": kindT, "location": ref("Location"),
 		"attrs": map[string]any{"type": "object", "description": "On an update, an attribute left out keeps its stored value and one sent as null (or blank) is cleared. " +
 			"Who may change what (GET /kinds): household heads, owners and subsidies are staff's; a settled record (accepted, completed, demolished) " +
@@ -136,7 +140,11 @@ var schemas = map[string]any{
 	"Event": obj(map[string]any{"id": str, "feature": str, "type": str, "at": str, "location": ref("Location"), "note": str, "photos": strArr, "status": str, "by": str}),
 	"SyncRequest": obj(map[string]any{"ops": map[string]any{"type": "array", "maxItems": 500, "items": obj(map[string]any{
 		"type": map[string]any{"type": "string", "enum": []string{"putFeature", "addEvent", "deleteFeature"}},
-		"id":   str, "opId": str, "feature": ref("FeatureWrite"), "event": ref("EventWrite")})}}),
+		"id":   str, "opId": str, "feature": ref("FeatureWrite"), "event": ref("EventWrite")})},
+		// The phone's report of itself (optional): GET /users and /me show it.
+		"device": map[string]any{"type": "string", "maxLength": 64}, "appVersion": map[string]any{"type": "string", "maxLength": 40},
+		"pendingOps":  map[string]any{"type": "integer", "minimum": 0, "maximum": 1000000, "description": "ops still in the phone's outbox besides this batch"},
+		"rejectedOps": map[string]any{"type": "integer", "minimum": 0, "maximum": 1000000, "description": "ops put aside on the phone (conflict or rejected)"}}),
 	"SyncResponse": obj(map[string]any{"results": map[string]any{"type": "array", "items": obj(map[string]any{
 		"opId": str, "result": map[string]any{"type": "string", "enum": []string{"applied", "duplicate", "conflict", "rejected"}},
 		"feature": ref("Feature"), "inspection": ref("Inspection"), "error": map[string]any{"type": "object"}})}}),
@@ -174,6 +182,14 @@ var schemas = map[string]any{
 		"villages": map[string]any{"type": "array", "items": obj(map[string]any{"rank": map[string]string{"type": "integer"}, "village": str, "name": str,
 			"score": num, "inspections": map[string]string{"type": "integer"}, "previousScore": num, "change": num,
 			"openProblems": map[string]string{"type": "integer"}, "overdueProblems": map[string]string{"type": "integer"}, "rectifiedProblems": map[string]string{"type": "integer"}})}}),
+	"Requirements": obj(map[string]any{"requirements": map[string]any{"type": "string", "maxLength": 2000}}, "requirements"),
+	"RedBlack":     obj(map[string]any{"month": str, "closed": boolT, "red": map[string]any{"type": "array", "items": ref("Listed")}, "black": map[string]any{"type": "array", "items": ref("Listed")}}),
+	"Listed":       obj(map[string]any{"rank": num, "village": str, "name": str, "score": num, "reasons": strArr}),
+	"Overview": obj(map[string]any{"month": str, "pendingOps": num, "rejectedOps": num,
+		"villages": map[string]any{"type": "array", "items": ref("OverviewVillage")}, "totals": ref("OverviewVillage")}),
+	"OverviewVillage": obj(map[string]any{"village": str, "name": str, "households": num, "covered": num, "coveragePercent": num,
+		"score": num, "rank": num, "openProblems": num, "overdueProblems": num, "rectifiedProblems": num,
+		"figures": map[string]any{"type": "object", "description": "bins, garbagePools, collectionPoints: {total, full, overflowing, damaged}; householdToilets, housingReform, demolitions: counts by stage"}}),
 	"Trend": obj(map[string]any{"months": strArr, "average": map[string]any{"type": "array", "items": num},
 		"villages": map[string]any{"type": "array", "items": obj(map[string]any{"village": str, "name": str,
 			"scores": map[string]any{"type": "array", "items": num}, "inspections": map[string]any{"type": "array", "items": map[string]string{"type": "integer"}}})}}),

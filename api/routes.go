@@ -42,10 +42,12 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/villages/:code", summary: "One village with its boundary as GeoJSON", tag: "villages", handler: s.getVillage, response: "VillageDetail"},
 
 		{method: "GET", path: "/villages/:code/features", summary: "The village's features as GeoJSON (?kind=&status=&flag=, comma lists)", tag: "map", handler: s.villageFeatureCollection, response: "FeatureCollection"},
+		{method: "GET", path: "/villages/:code/labels", summary: "Printable A4 page of QR labels (3×8) of the village's features (?kind=, comma list; ?feature= for one), each QR leading to /f/{code}", tag: "map", roles: staffWriters, handler: s.villageLabels},
+		{method: "GET", path: "/villages/:code/households/checks", summary: "Households (by head) with two housing-reform records (一户一宅) or two renovated toilets (一户一厕); staff only (names)", tag: "map", roles: staffWriters, handler: s.householdChecks},
 		{method: "GET", path: "/villages/:code/coverage", summary: "Households farther than radius (default 300 m) from every collection facility, and the coverage ratio", tag: "map", handler: s.villageCoverage},
 		{method: "GET", path: "/villages/:code/stats", summary: "Area, counts per kind, status and flag, bins per 100 households", tag: "map", handler: s.getVillageStats},
 		{method: "GET", path: "/coverage", summary: "Coverage of every village the caller may read (?radius=)", tag: "map", handler: s.allCoverage},
-		{method: "GET", path: "/features", summary: "Features in a map viewport (?bbox=minLon,minLat,maxLon,maxLat&kind=&limit=); grid clusters past the limit", tag: "map", handler: s.viewport, response: "FeatureCollection"},
+		{method: "GET", path: "/features", summary: "Features in a map viewport (?bbox=minLon,minLat,maxLon,maxLat&kind=&code=&limit=); grid clusters past the limit; ?code= alone finds the feature with that label code", tag: "map", handler: s.viewport, response: "FeatureCollection"},
 		{method: "GET", path: "/features/near", summary: "Nearest features (?lon=&lat=&kind=&limit=&maxDistance=), each with distance_m", tag: "map", handler: s.nearest, response: "FeatureCollection"},
 		{method: "PUT", path: "/features/:id", summary: "Create (no baseVersion) or update (baseVersion = the version edited) a feature; idempotent by opId", tag: "features", handler: s.putFeature, body: "FeatureWrite", response: "Feature"},
 		{method: "GET", path: "/features/:id", summary: "One feature", tag: "features", handler: s.getFeature, response: "Feature"},
@@ -69,6 +71,15 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/config", summary: "Settings the web app needs: the map tile source", tag: "meta", handler: s.config},
 		{method: "GET", path: "/openapi.json", summary: "This document", tag: "meta", handler: s.openAPI},
 	}
+	// The office's workbench (issue 16).
+	routes = append(routes,
+		route{method: "GET", path: "/assessments/:month/redblack", summary: "The month's red and black list (红黑榜): the best and worst villages by score (?red=3&black=3), each with its reasons in Chinese", tag: "assessment", roles: staffWriters, handler: s.getRedBlack, response: "RedBlack"},
+		route{method: "GET", path: "/assessments/:month/notice.docx", summary: "The monthly notice (月度考评通报) as a Word document: ranking, red and black list with reasons, rectification, requirements for next month", tag: "assessment", roles: staffWriters, handler: s.getNoticeDocx},
+		route{method: "GET", path: "/assessments/:month/notice.html", summary: "The monthly notice as a printable A4 page", tag: "assessment", roles: staffWriters, handler: s.getNoticeHTML},
+		route{method: "GET", path: "/assessments/:month/requirements", summary: "The notice's requirements for next month (the default until the office writes one)", tag: "assessment", roles: staffWriters, handler: s.getRequirements},
+		route{method: "PUT", path: "/assessments/:month/requirements", summary: "Set the notice's requirements for next month (at most 2,000 characters; empty: the default)", tag: "assessment", roles: adminOnly, handler: s.putRequirements, body: "Requirements"},
+		route{method: "GET", path: "/overview", summary: "The town at a glance for a month (?month=YYYY-MM): per village facilities by state, works by stage, coverage, score, rank and problems; town totals; ops phones reported unsent", tag: "reports", roles: staffWriters, handler: s.overview, response: "Overview"},
+	)
 	routes = append(routes, s.assessmentRoutes()...)
 	return append(routes, s.backupRoutes()...)
 }

@@ -67,12 +67,14 @@ type Server struct {
 	app      *fiber.App
 	store    *store.Store
 	log      *slog.Logger
-	now      func() time.Time
+	clock    atomic.Pointer[func() time.Time] // read by now; tests move it with SetClock
 	version  string
 	villages atomic.Pointer[geo.Villages]
-	logins   *loginLimiter
-	sessions *sessionCache
-	routes   []route
+	// codesDone is closed when the start-up's code migration ends.
+	codesDone chan struct{}
+	logins    *loginLimiter
+	sessions  *sessionCache
+	routes    []route
 	// writes applies every write and holds each village's current
 	// features in memory, which every read of features is served from.
 	writes   *writes.Writer
@@ -83,6 +85,9 @@ type Server struct {
 	csp      string
 	metrics  *Metrics
 	conns    conns
+	seen     seenTracker // when users were last heard from
+	// overviews keeps each village's overview figures until it changes.
+	overviews overviewCache
 }
 
 // warm loads village indexes in the background after start, so the first
@@ -115,6 +120,7 @@ func (s *Server) warm(ctx context.Context, limit int) {
 	}
 	close(codes)
 	wg.Wait()
+	s.warmOverview(ctx, limit)
 	st := s.writes.Stats()
 	s.log.Info("index warm", "villages", st.Villages, "features", st.Items, "took", time.Since(start).Round(time.Millisecond))
 }
@@ -141,8 +147,9 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Server{store: o.Store, log: o.Logger, now: o.Now, version: o.Version, logins: newLoginLimiter(), sessions: newSessionCache(),
+	s := &Server{store: o.Store, log: o.Logger, version: o.Version, logins: newLoginLimiter(), sessions: newSessionCache(),
 		tiles: o.Tiles, csp: contentSecurityPolicy(o.Tiles.TileURL)}
+	s.SetClock(o.Now)
 	if err := s.reloadVillages(ctx); err != nil {
 		return nil, err
 	}
@@ -154,9 +161,13 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		o.IndexVillages = DefaultIndexVillages
 	}
 	s.writes = writes.New(writes.Options{Store: s.store, Log: s.log, Now: s.now, MaxVillages: o.IndexVillages,
-		SnapshotEvery: o.SnapshotEvery, Prepare: s.markPendingPhotos})
+		SnapshotEvery: o.SnapshotEvery, Prepare: s.markPendingPhotos, AssignCodes: s.assignCodes})
 	s.warmCtx, s.stopWarm = context.WithCancel(context.Background())
-	go s.warm(s.warmCtx, o.IndexVillages)
+	s.codesDone = make(chan struct{})
+	go func() {
+		s.warm(s.warmCtx, o.IndexVillages)
+		s.migrateCodes(s.warmCtx)
+	}()
 	go s.writes.Run(s.warmCtx)
 	s.app = fiber.New(fiber.Config{
 		AppName:      "cunjie",
@@ -219,6 +230,12 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	}
 	return s, nil
 }
+
+// SetClock replaces the server's clock (tests move it to make problems
+// overdue); writes read it too, through the now method.
+func (s *Server) SetClock(now func() time.Time) { s.clock.Store(&now) }
+
+func (s *Server) now() time.Time { return (*s.clock.Load())() }
 
 // App returns the Fiber app, to listen or to test.
 func (s *Server) App() *fiber.App { return s.app }

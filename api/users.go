@@ -24,14 +24,6 @@ type patchUserRequest struct {
 	Password *string      `json:"password"`
 }
 
-func (s *Server) listUsers(c *fiber.Ctx) error {
-	us, err := s.store.Users(c.UserContext())
-	if err != nil {
-		return err
-	}
-	return c.JSON(fiber.Map{"users": us})
-}
-
 func (s *Server) createUser(c *fiber.Ctx) error {
 	var req createUserRequest
 	if err := decodeJSON(c, MaxJSONBody, &req); err != nil {

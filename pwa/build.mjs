@@ -24,12 +24,30 @@ const out = path.join(root, 'build');
 const BUDGET_GZ = 200 * 1024; // the whole first load, gzipped
 const TARGET = ['chrome80', 'firefox78', 'safari15']; // Android phones of 2020 and later, iPhones of 2021
 
+// appVersion is "1.0.0+" and 8 hex digits of a hash of every source file.
+async function appVersion() {
+  const pkg = JSON.parse(await fs.readFile(path.join(root, 'package.json'), 'utf8'));
+  const h = createHash('sha256');
+  const files = (await fs.readdir(path.join(root, 'src'), { recursive: true })).sort();
+  for (const f of files) {
+    const p = path.join(root, 'src', f);
+    if ((await fs.stat(p)).isFile()) {
+      h.update(f);
+      h.update(await fs.readFile(p));
+    }
+  }
+  return `${pkg.version}+${h.digest('hex').slice(0, 8)}`;
+}
+
 async function main() {
   await fs.rm(out, { recursive: true, force: true });
   await fs.mkdir(out, { recursive: true });
 
-  // 1. The app bundle.
+  // 1. The app bundle. APP_VERSION, which phones report on each sync, is
+  // the package's version and a hash of the sources.
+  const APP_VERSION = await appVersion();
   const app = await esbuild.build({
+    define: { APP_VERSION: JSON.stringify(APP_VERSION) },
     entryPoints: [path.join(root, 'src/app.js')],
     bundle: true,
     format: 'esm',
@@ -88,6 +106,7 @@ async function main() {
     target: TARGET,
     outfile: path.join(out, 'sw.js'),
     define: {
+      APP_VERSION: JSON.stringify(APP_VERSION),
       SW_VERSION: JSON.stringify(VERSION),
       SW_SHELL: JSON.stringify(shell),
       SW_HASHED: JSON.stringify(hashed),

@@ -122,7 +122,7 @@ func (s *Store) putTemplateVersion(ctx context.Context, d templateDoc) error {
 func (s *Store) UpdateTemplate(ctx context.Context, t *cunjie.Template, baseVersion int64) error {
 	defer docLocks.lock(colTemplateHeads + "/" + t.ID)()
 	var head templateHeadDoc
-	if err := s.db.Collection(colTemplateHeads).FindOne(ctx, bson.M{"_id": t.ID}).Decode(&head); err != nil {
+	if err := s.findVersioned(ctx, s.db.Collection(colTemplateHeads), t.ID, &head); err != nil {
 		return notFound(err, "template")
 	}
 	if head.Version != baseVersion {
@@ -160,7 +160,7 @@ func (s *Store) Template(ctx context.Context, id string, version int64) (*cunjie
 	// The latest version is in the head even if its own document was not
 	// written (a crash within an update).
 	var head templateHeadDoc
-	if err := s.db.Collection(colTemplateHeads).FindOne(ctx, bson.M{"_id": id}).Decode(&head); err != nil {
+	if err := s.findVersioned(ctx, s.db.Collection(colTemplateHeads), id, &head); err != nil {
 		return nil, notFound(err, "template")
 	}
 	if version > 0 && head.Version != version {
@@ -172,12 +172,8 @@ func (s *Store) Template(ctx context.Context, id string, version int64) (*cunjie
 // Templates lists the latest version of every template, by id. A town has
 // a handful, so the scan of the heads stays small.
 func (s *Store) Templates(ctx context.Context) ([]*cunjie.Template, error) {
-	cur, err := s.db.Collection(colTemplateHeads).Find(ctx, bson.M{}, options.Find().SetSort(bson.M{"_id": 1}))
+	docs, err := findAllVersioned[templateHeadDoc](ctx, s, s.db.Collection(colTemplateHeads), options.Find().SetSort(bson.M{"_id": 1}))
 	if err != nil {
-		return nil, err
-	}
-	var docs []templateHeadDoc
-	if err := cur.All(ctx, &docs); err != nil {
 		return nil, err
 	}
 	out := make([]*cunjie.Template, len(docs))
@@ -332,7 +328,7 @@ func (d *inspectionDoc) toDomain(village, month string) *cunjie.Inspection {
 // (Version 0) when there are none.
 func (s *Store) VillageMonth(ctx context.Context, village, month string) (*VillageMonth, error) {
 	var d villageMonthDoc
-	err := s.db.Collection(villageMonthsCol(month)).FindOne(ctx, bson.M{"_id": village}).Decode(&d)
+	err := s.findVersioned(ctx, s.db.Collection(villageMonthsCol(month)), village, &d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return &VillageMonth{Village: village, Month: month, Inspections: []*cunjie.Inspection{}}, nil
 	}
@@ -345,12 +341,8 @@ func (s *Store) VillageMonth(ctx context.Context, village, month string) (*Villa
 // VillageMonths reads every village's inspections of a month, by village,
 // in one read of the month's small collection.
 func (s *Store) VillageMonths(ctx context.Context, month string) (map[string]*VillageMonth, error) {
-	cur, err := s.db.Collection(villageMonthsCol(month)).Find(ctx, bson.M{})
+	docs, err := findAllVersioned[villageMonthDoc](ctx, s, s.db.Collection(villageMonthsCol(month)))
 	if err != nil {
-		return nil, err
-	}
-	var docs []villageMonthDoc
-	if err := cur.All(ctx, &docs); err != nil {
 		return nil, err
 	}
 	out := make(map[string]*VillageMonth, len(docs))
@@ -538,7 +530,7 @@ func (s *Store) Problem(ctx context.Context, id string) (*cunjie.Problem, error)
 		return nil, err
 	}
 	var d problemDoc
-	if err := s.db.Collection(problemsCol(ref.Month)).FindOne(ctx, bson.M{"_id": id}).Decode(&d); err != nil {
+	if err := s.findVersioned(ctx, s.db.Collection(problemsCol(ref.Month)), id, &d); err != nil {
 		return nil, notFound(err, "problem")
 	}
 	return d.toDomain(), nil
@@ -610,7 +602,11 @@ func (s *Store) deleteProblem(ctx context.Context, inspection, id string) error 
 	}
 	// The document, then its id: an id without a document is a problem
 	// being created, which its writer finishes or takes back.
-	if _, err := s.db.Collection(problemsCol(ref.Month)).DeleteOne(ctx, bson.M{"_id": id}); err != nil {
+	col := s.db.Collection(problemsCol(ref.Month))
+	if _, err := col.DeleteOne(ctx, bson.M{"_id": id}); err != nil {
+		return err
+	}
+	if err := s.dropVersions(ctx, col, id); err != nil {
 		return err
 	}
 	_, err = s.db.Collection(colProblemIDs).DeleteOne(ctx, bson.M{"_id": id})
@@ -670,7 +666,7 @@ type villageProblemsDoc struct {
 
 func (s *Store) villageProblems(ctx context.Context, village string) (*villageProblemsDoc, error) {
 	var d villageProblemsDoc
-	err := s.db.Collection(colVillageProblems).FindOne(ctx, bson.M{"_id": village}).Decode(&d)
+	err := s.findVersioned(ctx, s.db.Collection(colVillageProblems), village, &d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return &villageProblemsDoc{ID: village}, nil
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -9,6 +10,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // docLocks serialise the read-modify-write of one document within this
@@ -32,7 +34,8 @@ func (s *Store) casFilter(id, field string, value any) any {
 	return bson.D{{Key: "_id", Value: id}, {Key: field, Value: value}}
 }
 
-// colVersionClaims fences the versioned documents of a shared store.
+// colVersionClaims holds the versions of the versioned documents of a
+// shared store (village months, problems, problem lists, template heads).
 const colVersionClaims = "version_claims"
 
 // replaceVersion stores doc, whose version is base+1, over document id of
@@ -40,14 +43,14 @@ const colVersionClaims = "version_claims"
 //
 // On the embedded store the caller holds docLocks, and one process
 // writes: a replace by _id is enough (see casFilter). On a shared store
-// several instances may replace at once, and FerretDB's filtered replace
-// is a read then a write: two may both match. So the next version is
-// first claimed, with its content, by a unique insert into
+// several instances may write at once, and FerretDB's filtered replace is
+// a read, a check in Go and a write by _id: a replace that matched a
+// version may land after the next version was written, and undo it. So
+// there a version is committed by a unique insert of its content into
 // version_claims ("<collection>/<id>@<version>"): one writer takes each
-// version, and the replace that follows has no rival. A writer that finds
-// the version claimed stores the claim's content itself, in case its
-// claimant stopped before it did (the same content, written twice, is
-// written once), and reads again.
+// version, and versions are never written over. The document itself is
+// a copy that may lag (or, on FerretDB, even fall back); readers go from
+// it along the claims to the latest version (current).
 func (s *Store) replaceVersion(ctx context.Context, col *mongo.Collection, id string, base int64, doc any) (bool, error) {
 	raw, err := bson.Marshal(doc)
 	if err != nil {
@@ -60,20 +63,8 @@ func (s *Store) replaceVersion(ctx context.Context, col *mongo.Collection, id st
 		res, err := col.ReplaceOne(ctx, bson.M{"_id": id}, bson.Raw(raw))
 		return err == nil && res.MatchedCount == 1, err
 	}
-	claims := s.db.Collection(colVersionClaims)
-	claimID := func(v int64) string { return fmt.Sprintf("%s/%s@%d", col.Name(), id, v) }
-	filter := bson.D{{Key: "_id", Value: id}, {Key: "version", Value: base}}
-	_, err = claims.InsertOne(ctx, bson.M{"_id": claimID(base + 1), "doc": raw})
+	_, err = s.db.Collection(colVersionClaims).InsertOne(ctx, bson.M{"_id": claimID(col, id, base+1), "of": col.Name() + "/" + id, "doc": bson.Raw(raw)})
 	if mongo.IsDuplicateKeyError(err) {
-		var c struct {
-			Doc []byte `bson:"doc"`
-		}
-		if err := claims.FindOne(ctx, bson.M{"_id": claimID(base + 1)}).Decode(&c); err != nil {
-			return false, err
-		}
-		if _, err := col.ReplaceOne(ctx, filter, bson.Raw(c.Doc)); err != nil {
-			return false, err
-		}
 		// Writers that lost fall out of step before they read again.
 		time.Sleep(time.Duration(rand.Int64N(int64(5 * time.Millisecond))))
 		return false, nil
@@ -81,13 +72,92 @@ func (s *Store) replaceVersion(ctx context.Context, col *mongo.Collection, id st
 	if err != nil {
 		return false, err
 	}
-	if _, err := col.ReplaceOne(ctx, filter, bson.Raw(raw)); err != nil {
-		return false, err // claimed: the next writer stores it
+	// Committed. The copy is brought forward for readers' sake; if this
+	// fails, they find the version among the claims.
+	if _, err := col.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "version", Value: bson.M{"$lt": base + 1}}}, bson.Raw(raw)); err != nil {
+		s.log.Warn("versioned copy not brought forward", "collection", col.Name(), "id", id, "err", err)
 	}
-	// The claim of the version before is not needed any more: the
-	// document has moved past it.
-	_, _ = claims.DeleteOne(ctx, bson.M{"_id": claimID(base)})
 	return true, nil
+}
+
+func claimID(col *mongo.Collection, id string, version int64) string {
+	return fmt.Sprintf("%s/%s@%d", col.Name(), id, version)
+}
+
+// findVersioned decodes the latest version of document id of col into
+// out (see replaceVersion). Returns mongo.ErrNoDocuments as FindOne.
+func (s *Store) findVersioned(ctx context.Context, col *mongo.Collection, id string, out any) error {
+	raw, err := col.FindOne(ctx, bson.M{"_id": id}).Raw()
+	if err != nil {
+		return err
+	}
+	if raw, err = s.current(ctx, col, id, raw); err != nil {
+		return err
+	}
+	return bson.Unmarshal(raw, out)
+}
+
+// findAllVersioned reads the latest version of every document of col.
+func findAllVersioned[T any](ctx context.Context, s *Store, col *mongo.Collection, opts ...options.Lister[options.FindOptions]) ([]T, error) {
+	cur, err := col.Find(ctx, bson.M{}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	var raws []bson.Raw
+	if err := cur.All(ctx, &raws); err != nil {
+		return nil, err
+	}
+	out := make([]T, len(raws))
+	for i, raw := range raws {
+		id, _ := raw.Lookup("_id").StringValueOK()
+		if raw, err = s.current(ctx, col, id, raw); err != nil {
+			return nil, err
+		}
+		if err := bson.Unmarshal(raw, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// current is raw, document id of col as read, brought forward along the
+// claims of its later versions. On the embedded store there are none.
+func (s *Store) current(ctx context.Context, col *mongo.Collection, id string, raw bson.Raw) (bson.Raw, error) {
+	if s.embedded {
+		return raw, nil
+	}
+	v, _ := raw.Lookup("version").AsInt64OK()
+	claims := s.db.Collection(colVersionClaims)
+	for {
+		var c struct {
+			Doc bson.RawValue `bson:"doc"`
+		}
+		err := claims.FindOne(ctx, bson.M{"_id": claimID(col, id, v+1)}).Decode(&c)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return raw, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		doc, ok := c.Doc.DocumentOK()
+		if _, data, isBin := c.Doc.BinaryOK(); isBin {
+			doc, ok = data, true // a claim written before versions were kept whole
+		}
+		if !ok {
+			return nil, fmt.Errorf("store: claim of %s/%s@%d holds no document", col.Name(), id, v+1)
+		}
+		raw, v = doc, v+1
+	}
+}
+
+// dropVersions removes the versions of a document deleted for good, so
+// that a document made later under its id does not inherit them.
+func (s *Store) dropVersions(ctx context.Context, col *mongo.Collection, id string) error {
+	if s.embedded {
+		return nil
+	}
+	_, err := s.db.Collection(colVersionClaims).DeleteMany(ctx, bson.M{"of": col.Name() + "/" + id})
+	return err
 }
 
 type keyLocks struct {

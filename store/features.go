@@ -61,6 +61,7 @@ type featureDoc struct {
 	ID      string `bson:"_id"`
 	Village string `bson:"village"`
 	Kind    string `bson:"kind"`
+	Code    string `bson:"code,omitempty"`
 	// Location is a GeoJSON point so that a real MongoDB can index it
 	// 2dsphere for analysts' own queries.
 	Location  pointDoc   `bson:"location"`
@@ -147,7 +148,7 @@ func (d *eventDoc) toDomain(feature string) cunjie.Event {
 }
 
 func featureToDoc(f *cunjie.Feature) featureDoc {
-	d := featureDoc{ID: f.ID, Village: f.Village, Kind: string(f.Kind), Location: toPoint(f.Location.Lon, f.Location.Lat),
+	d := featureDoc{ID: f.ID, Village: f.Village, Kind: string(f.Kind), Code: f.Code, Location: toPoint(f.Location.Lon, f.Location.Lat),
 		Accuracy: f.Location.Accuracy, Attrs: bson.M(f.Attrs), Photos: f.Photos,
 		Flags: flagsDoc{LowAccuracy: f.Flags.LowAccuracy, OutsideVillage: f.Flags.OutsideVillage,
 			PossibleDuplicate: f.Flags.PossibleDuplicate, PhotosPending: f.Flags.PhotosPending},
@@ -167,7 +168,7 @@ func featureToDoc(f *cunjie.Feature) featureDoc {
 }
 
 func (d *featureDoc) toDomain() *cunjie.Feature {
-	f := &cunjie.Feature{ID: d.ID, Village: d.Village, Kind: cunjie.Kind(d.Kind), Attrs: map[string]any(d.Attrs),
+	f := &cunjie.Feature{ID: d.ID, Village: d.Village, Kind: cunjie.Kind(d.Kind), Code: d.Code, Attrs: map[string]any(d.Attrs),
 		Photos: d.Photos, Version: d.Version, Seq: d.Seq, Deleted: d.Deleted,
 		Flags: cunjie.Flags{LowAccuracy: d.Flags.LowAccuracy, OutsideVillage: d.Flags.OutsideVillage,
 			PossibleDuplicate: d.Flags.PossibleDuplicate, PhotosPending: d.Flags.PhotosPending},

@@ -128,6 +128,10 @@ func (w *Writer) createInVillage(ctx context.Context, u *cunjie.User, village st
 			fs[k] = st.next
 		}
 		w.prepare(ctx, u, fs)
+		if err := w.codes(ctx, fs); err != nil {
+			fail(err)
+			return
+		}
 		existed, err := w.commit(ctx, vi, village, steps)
 		if errors.Is(err, errRaced) && attempt < maxAttempts {
 			backOff(attempt)

@@ -69,6 +69,10 @@ type Options struct {
 	// Prepare runs on features about to be stored, under their village's
 	// lock (the api sets their pending-photo flags).
 	Prepare func(ctx context.Context, u *cunjie.User, fs []*cunjie.Feature)
+	// AssignCodes gives features about to be created, or found without
+	// one, their label codes (the api takes them in the store); a
+	// feature asked again keeps its code. Nil leaves codes empty.
+	AssignCodes func(ctx context.Context, fs []*cunjie.Feature) error
 }
 
 // DefaultSnapshotEvery is how often one changed village is written as a
@@ -86,6 +90,7 @@ type Writer struct {
 	index   *geo.Cache
 	be      backend
 	prepare func(ctx context.Context, u *cunjie.User, fs []*cunjie.Feature)
+	codes   func(ctx context.Context, fs []*cunjie.Feature) error
 	snaps   snapshots
 }
 
@@ -119,7 +124,7 @@ type step struct {
 
 // New starts a Writer; Close stops it.
 func New(o Options) *Writer {
-	w := &Writer{st: o.Store, log: cmp.Or(o.Log, slog.Default()), now: o.Now, prepare: o.Prepare,
+	w := &Writer{st: o.Store, log: cmp.Or(o.Log, slog.Default()), now: o.Now, prepare: o.Prepare, codes: o.AssignCodes,
 		snaps: snapshots{rev: map[string]int64{}, at: map[string]time.Time{}, lastWrite: map[string]time.Time{},
 			every: cmp.Or(o.SnapshotEvery, DefaultSnapshotEvery)}}
 	if w.now == nil {
@@ -127,6 +132,9 @@ func New(o Options) *Writer {
 	}
 	if w.prepare == nil {
 		w.prepare = func(context.Context, *cunjie.User, []*cunjie.Feature) {}
+	}
+	if w.codes == nil {
+		w.codes = func(context.Context, []*cunjie.Feature) error { return nil }
 	}
 	copts := geo.CacheOptions{MaxVillages: o.MaxVillages}
 	if o.Store.Embedded() {

@@ -64,6 +64,7 @@ func BenchmarkTown100k(b *testing.B) {
 		})
 		report("coverage, 5,000-household village", 20, func(int) string { return "/api/v1/villages/" + codes[0] + "/coverage" })
 		report("coverage, whole town", 5, func(int) string { return "/api/v1/coverage" })
+		report("overview, whole town (workbench)", 200, func(int) string { return "/api/v1/overview" })
 		if r := c.do("GET", "/api/v1/export/features.xlsx", nil); r.Status != 404 {
 			t0 := time.Now()
 			req, _ := http.NewRequest("GET", url+"/api/v1/export/features.xlsx", nil)

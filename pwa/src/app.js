@@ -2,6 +2,7 @@
 // one thumb), the hash router, and the service worker registration.
 
 import './app.css';
+import './desktop.css';
 import { t, getLang, setLang } from './i18n.js';
 import { h, clear } from './ui.js';
 import { app, loadLocal, onChange, startSyncing, myOps } from './state.js';
@@ -11,6 +12,7 @@ import { detailView, eventForm } from './views/detail.js';
 import { mapView } from './views/mapview.js';
 import { outboxView } from './views/outbox.js';
 import { loginView, meView, askPersist } from './views/me.js';
+import { takeCodeURL, codeView, labelView } from './code.js';
 
 // The fourth tab is the person's part of the monthly assessment: a
 // cleaner's problems to fix, or an inspector's and the office's assessment.
@@ -23,14 +25,20 @@ function tabs() {
     ['map', '#/map'],
     ['outbox', '#/outbox'],
     ['me', '#/me'],
-  ];
+    // The office's workbench, on a desktop screen (issue 16).
+    wide() && app.session?.user?.role !== 'cleaner' ? ['workbench', '#/workbench'] : null,
+  ].filter(Boolean);
 }
+
+// wide is a desktop screen: the side navigation and the workbench.
+const wide = () => typeof matchMedia === 'function' && matchMedia('(min-width: 1200px)').matches;
 
 // Pages loaded on first use, as chunks of their own (precached by the
 // service worker, so they open offline too).
 const inspectPages = () => import('./views/inspect.js');
 const problemPages = () => import('./views/problems.js');
 const officePages = () => import('./views/office.js');
+const workbenchPage = () => import('./views/workbench.js');
 
 // lazy draws a page from a chunk; a chunk that cannot be had (offline
 // before the service worker kept it) says so instead of a blank page.
@@ -107,7 +115,7 @@ async function route() {
   const [page, a, b, c] = parts;
   const assessTab = app.session.user.role === 'cleaner' ? 'problems' : 'assess';
   const tab = {
-    f: 'list', edit: 'list', redo: 'outbox', problem: assessTab, problems: assessTab, inspect: 'assess',
+    f: 'list', code: 'list', scan: 'list', label: 'list', edit: 'list', redo: 'outbox', problem: assessTab, problems: assessTab, inspect: 'assess',
     ranking: 'assess', village: 'assess', villages: 'assess', history: 'assess', report: 'assess', users: 'assess', templates: 'assess',
   }[page] || page || 'capture';
   drawNav(tab);
@@ -126,6 +134,15 @@ async function route() {
       break;
     case 'list':
       result = listView(main);
+      break;
+    case 'code':
+      result = codeView(main, a);
+      break;
+    case 'label':
+      result = labelView(main, a);
+      break;
+    case 'scan':
+      result = import('./scan.js').then((m) => m.scanView(main));
       break;
     case 'f':
       result = b === 'event' ? eventForm(main, a, c) : detailView(main, a);
@@ -165,6 +182,9 @@ async function route() {
       result = lazy(officePages, (m) => m[view](main, a), mine);
       break;
     }
+    case 'workbench':
+      result = lazy(workbenchPage, (m) => m.workbenchView(main), mine);
+      break;
     default:
       location.hash = '#/capture';
       return;
@@ -190,6 +210,7 @@ function registerServiceWorker() {
 }
 
 async function main() {
+  takeCodeURL();
   setLang(getLang());
   buildShell();
   registerServiceWorker();

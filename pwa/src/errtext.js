@@ -142,6 +142,12 @@ const MESSAGES = [
   [`your role \\(${V}\\) may not change ${V}`, '您的角色不能修改这些项目'],
   [`your role \\(${V}\\) may not do this`, '您的角色不能做这件事'],
   [`invalid fields: ${V}`, '有几项填写有误'],
+  ['is too long', '太长了'],
+  [`1–${num} letters, digits, '-' or '_'`, '须为 1–$1 个字母、数字、“-”或“_”'],
+  [`at most ${num} printable bytes`, '最多 $1 个可打印字节'],
+  [`${num} labels, at most ${num} a page: choose a kind`, '共 $1 张标签，一页最多 $2 张：请先选一种类型'],
+  [`at most ${num} characters, got ${num}`, '最多 $1 个字，现在是 $2 个'],
+  [`feature ${V} has no label in village ${V}`, '这条数据在{village:$2}还没有编码'],
 ].map(([p, zh]) => [new RegExp(`^${p}$`), zh]);
 
 // messageText is the Chinese for one server message, or '' when there is

@@ -172,7 +172,7 @@ async function sendRound(ops, me, result) {
     await setStates(batch, 'sending');
     let answer;
     try {
-      answer = await api('POST', '/api/v1/sync', { body: { ops: batch.map(wire) } });
+      answer = await api('POST', '/api/v1/sync', { body: { ops: batch.map(wire), ...(await deviceReport(me, batch)) } });
     } catch (err) {
       // A refusal of the whole batch (malformed, too large) is shown on
       // its ops; no answer at all is retried by the caller.
@@ -407,4 +407,27 @@ export async function backoffState() {
 
 export async function resetBackoff() {
   await setMeta('backoff', { failures: 0, nextAt: 0 });
+}
+
+// The build of the app, set by build.mjs (absent when the sources are
+// loaded unbundled, as in unit tests).
+/* global APP_VERSION */
+export const appVersion = typeof APP_VERSION === 'string' ? APP_VERSION : 'dev';
+
+// deviceReport is what a sync tells the server of this phone: its id (made
+// once, kept with the app's data), the app's build, and how many of the
+// person's ops the outbox holds besides this batch, waiting or put aside.
+// The office sees who has records stuck on a phone; a person whose phone
+// lost its storage learns from the server what it last held.
+export async function deviceReport(me, batch = []) {
+  let device = await getMeta('deviceId');
+  if (!device) {
+    device = uuid();
+    await setMeta('deviceId', device);
+  }
+  const inBatch = new Set(batch.map((o) => o.seq));
+  const mine = (await listOps()).filter((o) => o.owner === me && !inBatch.has(o.seq));
+  const pendingOps = mine.filter((o) => o.state === 'waiting' || o.state === 'sending').length;
+  const rejectedOps = mine.length - pendingOps;
+  return { device, appVersion, pendingOps, rejectedOps };
 }

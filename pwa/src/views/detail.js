@@ -65,6 +65,7 @@ export async function detailView(main, id) {
       h('h2', dot(KINDS[f.kind].color, stateColor(state)), ` ${titleOf(f) || t(`kind.${f.kind}`)}`),
       h('p.sub', t(`kind.${f.kind}`), state ? ` · ${valueLabel(statusAttr(f.kind), state)}` : '',
         f.version ? ` · ${t('detail.version', { v: f.version })}` : '',
+        f.code ? h('span.code#feature-code', ` · ${t('code.code')} ${f.code}`) : '',
         f.pending ? h('span.badge', t('list.pending')) : null),
       h('div.record-label', t('detail.record')),
       h('div.event-buttons', KINDS[f.kind].events.filter((type) => type !== 'corrected' || isStaff(app.session?.user?.role)).map((type) => h('a.button.event-button', {
@@ -81,7 +82,8 @@ export async function detailView(main, id) {
         h('a.button', { href: `#/map/${f.id}` }, t('detail.onMap')),
         app.session?.user?.role !== 'cleaner' && !f.unsentCreate
           ? h('a.button#history', { href: `#/history/${f.id}` }, t('history.open')) : null,
-        h('a.button#edit', { href: `#/edit/${f.id}` }, t('detail.edit'))),
+        h('a.button#edit', { href: `#/edit/${f.id}` }, t('detail.edit')),
+        f.code && isStaff(app.session?.user?.role) ? h('a.button#label', { href: `#/label/${f.id}` }, t('code.label')) : null),
     );
   }
   await draw();

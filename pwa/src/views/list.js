@@ -43,7 +43,7 @@ export async function listView(main) {
     let list = all.filter((f) => !kindFilter || f.kind === kindFilter);
     const needle = search.trim().toLowerCase();
     if (needle) {
-      list = list.filter((f) => `${titleOf(f)} ${(f.attrs && f.attrs.name) || ''} ${(f.attrs && f.attrs.note) || ''}`.toLowerCase().includes(needle));
+      list = list.filter((f) => `${f.code || ''} ${titleOf(f)} ${(f.attrs && f.attrs.name) || ''} ${(f.attrs && f.attrs.note) || ''}`.toLowerCase().includes(needle));
     }
     for (const f of list) f.distance = fix && f.location ? distanceM(fix, f.location) : null;
     list.sort((a, b) => (fix
@@ -61,7 +61,8 @@ export async function listView(main) {
   kinds.addEventListener('change', () => { kindFilter = kinds.value; shown = PAGE; draw(); });
   q.addEventListener('input', () => { search = q.value; shown = PAGE; draw(); });
 
-  main.append(h('div.filters', villages, kinds, q), count, rows);
+  const scan = h('a.button#scan', { href: '#/scan' }, t('code.scan'));
+  main.append(h('div.filters', villages, kinds, q, scan), count, rows);
   await draw();
   // New data from a pull or a sync redraws the list in place.
   return onChange((what) => {

@@ -1,0 +1,108 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
+
+// A feature's code (一户一码) is "<village's short code>-<serial>", e.g.
+// 201-0042: printed on its label, read aloud, searched for. Codes are
+// taken by a unique insert into feature_codes (_id = the code), so two
+// instances on one store never both take one, whatever else the backend
+// makes atomic; feature_code_of (_id = the feature) remembers each
+// feature's code, so a feature asked for a code again (a replayed
+// create, a migration run twice, two instances migrating at once) keeps
+// the one it has. Both are read by _id only: the embedded backend scans
+// a whole table for any other filter.
+const (
+	colFeatureCodes  = "feature_codes"
+	colFeatureCodeOf = "feature_code_of"
+)
+
+type featureCodeDoc struct {
+	ID      string `bson:"_id"` // the code
+	Feature string `bson:"feature"`
+	Village string `bson:"village"`
+}
+
+type featureCodeOfDoc struct {
+	ID   string `bson:"_id"` // the feature
+	Code string `bson:"code"`
+}
+
+// FeatureCode gives feature id of village a code with prefix short, or
+// answers the one it has.
+func (s *Store) FeatureCode(ctx context.Context, village, short, id string) (string, error) {
+	of := s.db.Collection(colFeatureCodeOf)
+	var have featureCodeOfDoc
+	err := of.FindOne(ctx, bson.M{"_id": id}).Decode(&have)
+	if err == nil {
+		return have.Code, nil
+	}
+	if !errors.Is(err, mongo.ErrNoDocuments) {
+		return "", err
+	}
+	code, err := s.takeCode(ctx, village, short, id)
+	if err != nil {
+		return "", err
+	}
+	_, err = of.InsertOne(ctx, featureCodeOfDoc{ID: id, Code: code})
+	if mongo.IsDuplicateKeyError(err) {
+		// Another writer gave the feature its code first: that one
+		// stands, and the code taken here is given back.
+		if err := of.FindOne(ctx, bson.M{"_id": id}).Decode(&have); err != nil {
+			return "", err
+		}
+		if have.Code != code {
+			_, _ = s.db.Collection(colFeatureCodes).DeleteOne(ctx, bson.M{"_id": code})
+		}
+		return have.Code, nil
+	}
+	return code, err
+}
+
+// takeCode inserts the village's next free code for feature id. The
+// serial counter only suggests where to start; the insert decides.
+func (s *Store) takeCode(ctx context.Context, village, short, id string) (string, error) {
+	col := s.db.Collection(colFeatureCodes)
+	for range 100000 {
+		n, err := s.incVillage(ctx, village, "codeSerial", 1)
+		if err != nil {
+			return "", err
+		}
+		code := fmt.Sprintf("%s-%04d", short, n)
+		_, err = col.InsertOne(ctx, featureCodeDoc{ID: code, Feature: id, Village: village})
+		if err == nil {
+			return code, nil
+		}
+		if !mongo.IsDuplicateKeyError(err) {
+			return "", err
+		}
+		// Taken: by this very feature in an attempt that failed after the
+		// insert, or by another.
+		var d featureCodeDoc
+		if err := col.FindOne(ctx, bson.M{"_id": code}).Decode(&d); err == nil && d.Feature == id {
+			return code, nil
+		}
+	}
+	return "", fmt.Errorf("village %s: no free feature code", village)
+}
+
+// CodeRef is where a code leads.
+type CodeRef struct {
+	Feature string
+	Village string
+}
+
+// FindCode looks a code up. Returns ENOTFOUND.
+func (s *Store) FindCode(ctx context.Context, code string) (CodeRef, error) {
+	var d featureCodeDoc
+	if err := s.db.Collection(colFeatureCodes).FindOne(ctx, bson.M{"_id": code}).Decode(&d); err != nil {
+		return CodeRef{}, notFound(err, "code "+code)
+	}
+	return CodeRef{Feature: d.Feature, Village: d.Village}, nil
+}
