@@ -30,6 +30,9 @@ type Error struct {
 	// Current is the server's copy of an object for a conflict, shown to the
 	// person so they can choose.
 	Current any
+	// Base is, for a version conflict of a feature, its attributes at the
+	// version the writer edited (see api/mergebase.go).
+	Base any
 }
 
 func (e *Error) Error() string {

@@ -43,6 +43,10 @@ type AttrSpec struct {
 	// field workers record what they can see and an unknown value is better
 	// left out than guessed.
 	Required bool `json:"required"`
+	// Must attributes are the ones a record of its kind says nothing
+	// without (a household toilet's 户主 and type): a create or an update
+	// leaving one empty is refused naming it (see CheckRequired).
+	Must bool `json:"must,omitempty"`
 	// Personal attributes name people: seen by staff only (see rules.go).
 	Personal bool `json:"personal,omitempty"`
 	// StaffOnly attributes are set by inspectors and admins alone.
@@ -71,8 +75,8 @@ var attrSchema = map[Kind][]AttrSpec{
 		{Name: "status", Type: AttrEnum, Enum: []string{"ok", "full", "overflowing", "damaged", "missing"}, Default: "ok"}, // 状态：正常、已满、溢出、损坏、丢失
 	},
 	KindGarbagePool: { // 垃圾池
-		{Name: "volume_m3", Type: AttrNumber, Min: num(0), ExclusiveMin: true, Max: num(1000)}, // 容积（立方米）
-		{Name: "status", Type: AttrEnum, Enum: facilityStatus, Default: "ok"},                  // 状态
+		{Name: "volume_m3", Type: AttrNumber, Min: num(0), ExclusiveMin: true, Max: num(1000), Must: true}, // 容积（立方米）
+		{Name: "status", Type: AttrEnum, Enum: facilityStatus, Default: "ok"},                              // 状态
 		builtYear,
 	},
 	KindCollectionPoint: { // 垃圾收集点
@@ -90,23 +94,23 @@ var attrSchema = map[Kind][]AttrSpec{
 		builtYear,
 	},
 	KindHouseholdToilet: { // 户厕改造（改水改厕）
-		{Name: "household_head", Type: AttrString, MaxLen: 32},                                                         // 户主
-		{Name: "type", Type: AttrEnum, Enum: []string{"three_compartment", "double_urn", "sewer_flush", "biogas"}},     // 类型：三格式化粪池、双瓮式、完整下水道水冲式、沼气池式
-		{Name: "tap_water", Type: AttrBool, Default: false},                                                            // 改水（通自来水）
-		{Name: "subsidy_yuan", Type: AttrNumber, Min: num(0), Max: num(1000000)},                                       // 补助（元）
-		{Name: "stage", Type: AttrEnum, Enum: []string{"planned", "building", "done", "accepted"}, Default: "planned"}, // 进度：计划、施工、完工、验收
-		{Name: "completed_on", Type: AttrDate},                                                                         // 完工日期
+		{Name: "household_head", Type: AttrString, MaxLen: 32, Must: true},                                                     // 户主
+		{Name: "type", Type: AttrEnum, Enum: []string{"three_compartment", "double_urn", "sewer_flush", "biogas"}, Must: true}, // 类型：三格式化粪池、双瓮式、完整下水道水冲式、沼气池式
+		{Name: "tap_water", Type: AttrBool, Default: false},                                                                    // 改水（通自来水）
+		{Name: "subsidy_yuan", Type: AttrNumber, Min: num(0), Max: num(1000000)},                                               // 补助（元）
+		{Name: "stage", Type: AttrEnum, Enum: []string{"planned", "building", "done", "accepted"}, Default: "planned"},         // 进度：计划、施工、完工、验收
+		{Name: "completed_on", Type: AttrDate},                                                                                 // 完工日期
 	},
 	KindDemolition: { // 危旧房拆除
-		{Name: "owner", Type: AttrString, MaxLen: 32},                                                               // 房主
-		{Name: "structure", Type: AttrEnum, Enum: []string{"adobe", "brick_wood", "other"}},                         // 结构：土坯、砖木、其他
+		{Name: "owner", Type: AttrString, MaxLen: 32, Must: true},                                                   // 房主
+		{Name: "structure", Type: AttrEnum, Enum: []string{"adobe", "brick_wood", "other"}, Must: true},             // 结构：土坯、砖木、其他
 		{Name: "area_m2", Type: AttrNumber, Min: num(1), Max: num(10000)},                                           // 面积（平方米）
 		{Name: "stage", Type: AttrEnum, Enum: []string{"surveyed", "scheduled", "demolished"}, Default: "surveyed"}, // 进度：已摸底、已排期、已拆除
 		{Name: "demolished_on", Type: AttrDate},                                                                     // 拆除日期
 	},
 	KindHousingReform: { // 农村安居工程（危房改造户）
-		{Name: "household_head", Type: AttrString, MaxLen: 32},                                                                                      // 户主
-		{Name: "category", Type: AttrEnum, Enum: []string{"homeless", "dilapidated", "five_guarantees", "minimum_living", "hardship"}},              // 类别：无房户、危房户、五保户、低保户、困难户
+		{Name: "household_head", Type: AttrString, MaxLen: 32, Must: true},                                                                          // 户主
+		{Name: "category", Type: AttrEnum, Enum: []string{"homeless", "dilapidated", "five_guarantees", "minimum_living", "hardship"}, Must: true},  // 类别：无房户、危房户、五保户、低保户、困难户
 		{Name: "mode", Type: AttrEnum, Enum: []string{"new_build", "repair"}},                                                                       // 方式：新建、维修
 		{Name: "subsidy_yuan", Type: AttrNumber, Min: num(0), Max: num(1000000)},                                                                    // 补助（元）
 		{Name: "plot_area_m2", Type: AttrNumber, Min: num(1), Max: num(10000)},                                                                      // 占地面积（平方米）

@@ -171,7 +171,7 @@ func TestAttrSpecs(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `[` +
-		`{"name":"volume_m3","type":"number","min":0,"exclusiveMin":true,"max":1000,"required":false},` +
+		`{"name":"volume_m3","type":"number","min":0,"exclusiveMin":true,"max":1000,"required":false,"must":true},` +
 		`{"name":"status","type":"enum","enum":["ok","full","overflowing","damaged"],"default":"ok","required":true},` +
 		`{"name":"built_year","type":"int","min":1950,"max":2100,"required":false},` +
 		`{"name":"name","type":"string","maxLen":64,"required":false},` +

@@ -62,6 +62,7 @@ type ErrorDetail struct {
 	Message   string            `json:"message"`
 	Fields    map[string]string `json:"fields,omitempty"`
 	Current   any               `json:"current,omitempty"`
+	Base      any               `json:"base,omitempty"`
 	RequestID string            `json:"requestId,omitempty"`
 }
 
@@ -72,7 +73,7 @@ func errorDetail(err error) (int, ErrorDetail) {
 	var fe *fiber.Error
 	switch {
 	case errors.As(err, &de):
-		return statusOf[de.Code], ErrorDetail{Code: de.Code, Message: de.Message, Fields: de.Fields, Current: de.Current}
+		return statusOf[de.Code], ErrorDetail{Code: de.Code, Message: de.Message, Fields: de.Fields, Current: de.Current, Base: de.Base}
 	case errors.As(err, &fe):
 		code := codeOf(fe.Code)
 		msg := fe.Message

@@ -126,7 +126,11 @@ func (s *Server) putFeatures(ctx context.Context, u *cunjie.User, ids []string, 
 			out[i] = s.updateFeature(ctx, u, ids[i], w)
 			continue
 		}
-		if err := cunjie.CheckAttrChange(u.Role, w.Kind, nil, attrs, w.Reason); err != nil {
+		err = cunjie.CheckAttrChange(u.Role, w.Kind, nil, attrs, w.Reason)
+		if err == nil {
+			err = cunjie.CheckRequired(u.Role, w.Kind, attrs)
+		}
+		if err != nil {
 			out[i] = rejected(err)
 			continue
 		}
@@ -180,11 +184,15 @@ func (s *Server) updateFeature(ctx context.Context, u *cunjie.User, id string, w
 		}
 		if w.BaseVersion != cur.Version {
 			o := conflict(cur, "feature %s is at version %d, not %d", id, cur.Version, w.BaseVersion)
+			s.withBase(ctx, u, &o, cur, w.BaseVersion)
 			return &o
 		}
 		attrs, err := cunjie.NormalizeAttrs(cur.Kind, cunjie.MergeAttrs(cur.Attrs, w.Attrs))
 		if err == nil {
 			err = cunjie.CheckAttrChange(u.Role, cur.Kind, cur.Attrs, attrs, w.Reason)
+		}
+		if err == nil {
+			err = cunjie.CheckRequired(u.Role, cur.Kind, attrs)
 		}
 		if err == nil {
 			err = s.checkPhotoNames(ctx, u, cur.Village, added(cur.Photos, w.Photos))

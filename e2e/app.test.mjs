@@ -210,7 +210,7 @@ test('4. a lost answer: the app retries and the server still has exactly one of 
   assert.equal((await admin.call('GET', `/api/v1/features/${household.id}`)).attrs.stage, newStage.second);
 });
 
-test('5. a conflict: the office changed the household meanwhile; "keep mine" makes the phone win', async () => {
+test('5. a conflict: the office changed the household\'s note meanwhile; choosing mine for it makes the phone win', async () => {
   await context.setOffline(true);
   await go(`#/f/${household.id}`);
   await page.click('#edit');
@@ -236,9 +236,13 @@ test('5. a conflict: the office changed the household meanwhile; "keep mine" mak
   await go('#/outbox');
   await context.setOffline(false);
   await page.waitForSelector('.op[data-state="conflict"]', { timeout: 30000 });
-  assert.match(await page.textContent('.op[data-state="conflict"] .compare'), new RegExp(`office-${RUN}`));
-  assert.match(await page.textContent('.op[data-state="conflict"] .compare'), new RegExp(`phone-${RUN}`));
-  await page.click('.op[data-state="conflict"] .keep-mine');
+  // Only the note was changed on both sides: only it is asked (issue 15).
+  assert.equal(await page.locator('.op[data-state="conflict"] .merge-field').count(), 1);
+  const note = '.op[data-state="conflict"] .merge-field[data-field="note"]';
+  assert.match(await page.textContent(note), new RegExp(`office-${RUN}`));
+  assert.match(await page.textContent(note), new RegExp(`phone-${RUN}`));
+  await page.check(`${note} .merge-mine input`);
+  await page.click('.op[data-state="conflict"] .merge-save');
   await waitOutboxEmpty();
 
   const h = await admin.call('GET', `/api/v1/features/${household.id}`);

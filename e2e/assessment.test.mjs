@@ -380,6 +380,31 @@ test('6. the town office on a desktop: village page, report, users, two columns'
   assert.ok(villages.some((v) => v.code === '360803101299' && v.name === '测试新村'));
 });
 
+test('6b. an inspection refused for a closed earlier month is moved to this month, scores and problems kept (issue 15)', async () => {
+  const [y, m] = MONTH.split('-').map(Number);
+  const prev = m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
+  await admin.call('POST', `/api/v1/assessments/${prev}/close`);
+  const insp = phones.inspector.page;
+  await go(insp, '#/inspect');
+  await insp.waitForSelector('.score-item');
+  await insp.selectOption('#inspect-village', VILLAGE);
+  if (await insp.isVisible('#inspect-template')) await insp.selectOption('#inspect-template', template.id);
+  await insp.fill('#inspect-month', prev);
+  await insp.click('#save');
+  await insp.waitForFunction(() => location.hash === '#/assess');
+  await waitFor(async () => (await outboxOps(insp)).some((o) => o.type === 'putInspection' && o.state === 'rejected'), 'the refusal');
+  const [refused] = (await outboxOps(insp)).filter((o) => o.type === 'putInspection');
+  await go(insp, '#/outbox');
+  await insp.waitForSelector('.op[data-state="rejected"] button.move-month');
+  await insp.screenshot({ path: '/tmp/shots15/closed-month-move-360.png', fullPage: true });
+  await insp.click('.op[data-state="rejected"] button.move-month');
+  await waitOutboxEmpty(insp);
+  const { inspections } = await admin.call('GET', `/api/v1/inspections?village=${VILLAGE}&month=${MONTH}`);
+  const moved = inspections.find((i) => i.at === refused.inspection.at);
+  assert.ok(moved, 'the inspection is in this month');
+  assert.deepEqual(moved.scores.map((x) => x.points), refused.inspection.scores.map((x) => x.points), 'scores kept');
+});
+
 test('7. the office closes the month; a later inspection of it is refused and shown in the outbox', async () => {
   const { page } = phones.office;
   await go(page, `#/ranking/${MONTH}`);
@@ -399,12 +424,13 @@ test('7. the office closes the month; a later inspection of it is refused and sh
   await waitFor(async () => (await outboxOps(insp)).some((o) => o.type === 'putInspection' && o.state === 'rejected'), 'the refusal');
   await go(insp, '#/outbox');
   await insp.waitForSelector('.op[data-state="rejected"] p.err');
-  assert.match(await insp.textContent('.op[data-state="rejected"] p.err'), /closed/);
+  assert.match(await insp.textContent('.op[data-state="rejected"] p.err'), /考评已结束/); // in Chinese (issue 15)
   await insp.click('.op[data-state="rejected"] button.discard');
   await insp.click('dialog.ask button.primary');
   await waitOutboxEmpty(insp);
   const { inspections } = await admin.call('GET', `/api/v1/inspections?month=${MONTH}&village=${VILLAGE}`);
-  assert.equal(inspections.filter((i) => i.createdBy === INSPECTOR.username).length, 1, 'still one inspection of ours');
+  // Ours: the first one and the one moved here in 6b; the refused one was not added.
+  assert.equal(inspections.filter((i) => i.createdBy === INSPECTOR.username).length, 2, 'still two inspections of ours');
 
   assert.deepEqual(cspViolations, [], 'no Content-Security-Policy violations');
 });

@@ -149,7 +149,7 @@ func TestFeatureIdempotentAndConflicts(t *testing.T) {
 		t.Fatalf("replay: %s %s", r.Header.Get("X-Cunjie-Result"), r.Body)
 	}
 	// Another op creating the same id: a conflict with the server's copy.
-	body2 := map[string]any{"opId": newID("op"), "kind": "household_toilet", "location": body["location"]}
+	body2 := map[string]any{"opId": newID("op"), "kind": "household_toilet", "location": body["location"], "attrs": withRequired("household_toilet", nil)}
 	r = tw.insp.do("PUT", "/api/v1/features/"+id, body2)
 	if r.Status != 409 || r.Map()["error"].(map[string]any)["current"].(map[string]any)["id"] != id {
 		t.Fatalf("create over existing: %d %s", r.Status, r.Body)
@@ -224,7 +224,7 @@ func TestFeatureFlags(t *testing.T) {
 		t.Errorf("possibleDuplicate %v, want %v", g["flags"], f["id"])
 	}
 	// Another kind at the same spot is no duplicate.
-	h := tw.insp.must(201, "PUT", "/api/v1/features/"+newID("p"), map[string]any{"opId": newID("op"), "kind": "garbage_pool", "location": near}).Map()
+	h := tw.insp.must(201, "PUT", "/api/v1/features/"+newID("p"), map[string]any{"opId": newID("op"), "kind": "garbage_pool", "location": near, "attrs": withRequired("garbage_pool", nil)}).Map()
 	if _, ok := h["flags"].(map[string]any)["possibleDuplicate"]; ok {
 		t.Errorf("pool flagged as duplicate of a bin: %v", h["flags"])
 	}

@@ -39,7 +39,7 @@ func seedFeatures(t *testing.T, tw *town, n int) map[string]seeded {
 		id := fmt.Sprintf("m-%04d", i)
 		k := kinds[i%len(kinds)]
 		ops = append(ops, map[string]any{"type": "putFeature", "id": id, "opId": "op-" + id,
-			"feature": map[string]any{"opId": "op-" + id, "kind": k, "location": loc}})
+			"feature": map[string]any{"opId": "op-" + id, "kind": k, "location": loc, "attrs": withRequired(k, nil)}})
 		out[id] = seeded{kind: k, village: code, p: orb.Point{loc["lon"].(float64), loc["lat"].(float64)}}
 	}
 	var res struct{ Results []struct{ Result string } }

@@ -14,7 +14,7 @@ func TestOverview(t *testing.T) {
 	tw := newAssessTown(t)
 	put := func(village, kind, status string) {
 		attrs := map[string]any{cunjie.StatusAttr(cunjie.Kind(kind)): status}
-		tw.insp.must(201, "PUT", "/api/v1/features/"+newID("f"), map[string]any{"opId": newID("op"), "kind": kind, "location": tw.pointIn(t, village), "attrs": attrs})
+		tw.insp.must(201, "PUT", "/api/v1/features/"+newID("f"), map[string]any{"opId": newID("op"), "kind": kind, "location": tw.pointIn(t, village), "attrs": withRequired(kind, attrs)})
 	}
 	for _, st := range []string{"ok", "full", "overflowing", "overflowing", "damaged", "missing"} {
 		put(tw.v1, "bin", st)

@@ -64,7 +64,7 @@ func TestSummaryReport(t *testing.T) {
 		if loc == nil {
 			loc = tw.pointIn(t, f.village)
 		}
-		tw.insp.must(201, "PUT", "/api/v1/features/"+newID("f"), map[string]any{"opId": newID("op"), "kind": f.kind, "location": loc, "attrs": f.attrs})
+		tw.insp.must(201, "PUT", "/api/v1/features/"+newID("f"), map[string]any{"opId": newID("op"), "kind": f.kind, "location": loc, "attrs": withRequired(f.kind, f.attrs)})
 	}
 
 	// The figures, counted here from the list above by the report's rules.

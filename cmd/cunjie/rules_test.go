@@ -15,7 +15,7 @@ func (tw *town) put(c *client, id string, body map[string]any) *response {
 	if body["opId"] == nil {
 		body["opId"] = newID("op")
 	}
-	return c.do("PUT", "/api/v1/features/"+id, body)
+	return c.do("PUT", "/api/v1/features/"+id, createWithRequired(body, c != tw.clean))
 }
 
 func attrsOf(f map[string]any) map[string]any { return f["attrs"].(map[string]any) }

@@ -7,6 +7,7 @@ import { tx, req, get, getAll, getMeta } from './idb.js';
 import { api } from './api.js';
 import { statusAttr, statusValues, withDefaults, mergeAttrs, RESTORING_EVENTS } from './schema.js';
 import { locate } from './geo.js';
+import { noticeChanges } from './replaced.js';
 
 const LATEST_EVENTS = 5; // as many as the server keeps inline
 
@@ -120,6 +121,7 @@ export async function pullChanges(code) {
   for (;;) {
     const q = new URLSearchParams({ village: code, since, limit: '500' });
     const page = await api('GET', `/api/v1/changes?${q}`);
+    await noticeChanges(page.features || [], (await getMeta('session'))?.user?.username);
     await tx(['features', 'meta'], 'readwrite', (fs, meta) => {
       for (const f of page.features || []) {
         if (f.deleted) fs.delete(f.id);

@@ -60,7 +60,10 @@ export function attrForm(kind, attrs = {}, role = '', cur = undefined) {
     if (!editable(kind, s, role, cur)) c.disabled = true;
     return [s, c];
   });
-  const el = h('div.attrs', controls.map(([s, c]) => field(t(`attr.${s.name}`), c)));
+  // A field the record says nothing without (the server's "must") is
+  // marked, and an empty one refused before saving, naming it.
+  const label = (s, c) => (s.must && !c.disabled ? `${t(`attr.${s.name}`)} ${t('form.mustMark')}` : t(`attr.${s.name}`));
+  const el = h('div.attrs', controls.map(([s, c]) => field(label(s, c), c)));
 
   function read() {
     const out = {};
@@ -69,7 +72,9 @@ export function attrForm(kind, attrs = {}, role = '', cur = undefined) {
       if (c.disabled) continue;
       const raw = c.value.trim();
       let problem = '';
-      if (raw === '' && attrs[s.name] !== undefined && attrs[s.name] !== null && attrs[s.name] !== '') {
+      if (raw === '' && s.must) {
+        problem = t('form.required');
+      } else if (raw === '' && attrs[s.name] !== undefined && attrs[s.name] !== null && attrs[s.name] !== '') {
         out[s.name] = null; // emptied by the person: clear it
       } else if (raw !== '') {
         if (s.type === 'int' || s.type === 'number') {

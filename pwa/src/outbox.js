@@ -17,6 +17,8 @@
 
 import { tx, req, get, getAll, getMeta, setMeta } from './idb.js';
 import { api, ApiError, uuid } from './api.js';
+import { mergeFeature, mergedOp } from './merge.js';
+import { rememberMine } from './replaced.js';
 
 const BATCH = 100; // ops per POST /sync: small enough for a weak signal
 const BACKOFF_BASE_MS = 3000;
@@ -267,9 +269,13 @@ function setStates(ops, state, error) {
 async function applyResults(batch, results) {
   const byOp = new Map(results.map((r) => [r.opId, r]));
   const out = { sent: 0, attention: 0, done: [] };
+  // The copies each edit was made on, to remember which fields it set.
+  const edits = batch.filter((op) => op.type === 'putFeature' && byOp.get(op.opId)?.result === 'applied');
+  const before = await Promise.all(edits.map((op) => get('features', op.id)));
   await tx(['outbox', 'features'], 'readwrite', (ob, fs) => {
     for (const op of batch) {
       const r = byOp.get(op.opId);
+      const merged = r && r.result === 'conflict' ? autoMerge(op, r) : null;
       const keep = (f) => { if (f && f.id) { if (f.deleted) fs.delete(f.id); else fs.put(f); } };
       if (!r) {
         ob.put({ ...op, state: 'waiting' }); // no answer for this op: send it again
@@ -278,6 +284,12 @@ async function applyResults(batch, results) {
         keep(r.feature);
         out.sent++;
         out.done.push({ ...op, state: 'done', doneAt: new Date().toISOString() });
+      } else if (merged) {
+        // Nothing both sides changed: the merge goes up as an edit of the
+        // server's version, in this same run.
+        ob.delete(op.seq);
+        ob.add(mergedOp(op, r.feature, merged.attrs, uuid()));
+        keep(r.feature);
       } else if (r.result === 'conflict') {
         // The server copy becomes the base; the op stays on top of it until
         // the person chooses.
@@ -290,8 +302,30 @@ async function applyResults(batch, results) {
       }
     }
   });
+  await rememberMine(edits.map((op, i) => ({ op, before: before[i] })));
   announce({ done: out.done });
   return out;
+}
+
+// autoMerge answers the field-by-field merge of a conflicted edit when
+// it needs no question, else null (also when the server sent no base: an
+// older server, or a deleted feature).
+function autoMerge(op, r) {
+  const base = r.error?.base;
+  if (op.type !== 'putFeature' || !base || !r.feature || r.feature.deleted) return null;
+  const m = mergeFeature(base.attrs || {}, op.feature.attrs || {}, r.feature.attrs || {});
+  return m.asks.length ? null : m;
+}
+
+// mergeChoose answers a conflict field by field: choices names, for each
+// field both sides changed, 'mine' or 'server'; the rest merges by itself.
+export async function mergeChoose(seq, choices) {
+  const op = await get('outbox', seq);
+  if (!op || !op.server || !op.error?.base) return;
+  const m = mergeFeature(op.error.base.attrs || {}, op.feature.attrs || {}, op.server.attrs || {}, choices);
+  const next = mergedOp(op, op.server, m.attrs, uuid());
+  await tx('outbox', 'readwrite', (s) => { s.delete(seq); s.add(next); });
+  announce({ resolved: seq });
 }
 
 // forgetSentPhotos drops uploaded photos no waiting op needs, so the phone

@@ -28,7 +28,7 @@ export const KINDS = {
   garbage_pool: {
     color: '#6d4c41',
     attrs: [
-      { name: 'volume_m3', type: 'number', min: 0, exclusiveMin: true, max: 1000 },
+      { name: 'volume_m3', type: 'number', min: 0, exclusiveMin: true, max: 1000, must: true },
       { name: 'status', type: 'enum', values: facilityStatus, def: 'ok' },
       builtYear,
     ],
@@ -63,8 +63,8 @@ export const KINDS = {
   household_toilet: {
     color: '#f4511e',
     attrs: [
-      { name: 'household_head', type: 'string', maxLen: 32, staffOnly: true },
-      { name: 'type', type: 'enum', values: ['three_compartment', 'double_urn', 'sewer_flush', 'biogas'], settled: true },
+      { name: 'household_head', type: 'string', maxLen: 32, staffOnly: true, must: true },
+      { name: 'type', type: 'enum', values: ['three_compartment', 'double_urn', 'sewer_flush', 'biogas'], settled: true, must: true },
       { name: 'tap_water', type: 'bool', def: false },
       { name: 'subsidy_yuan', type: 'number', min: 0, max: 1000000, staffOnly: true, settled: true },
       { name: 'stage', type: 'enum', values: ['planned', 'building', 'done', 'accepted'], def: 'planned', settled: true },
@@ -76,8 +76,8 @@ export const KINDS = {
   demolition: {
     color: '#757575',
     attrs: [
-      { name: 'owner', type: 'string', maxLen: 32, staffOnly: true },
-      { name: 'structure', type: 'enum', values: ['adobe', 'brick_wood', 'other'], settled: true },
+      { name: 'owner', type: 'string', maxLen: 32, staffOnly: true, must: true },
+      { name: 'structure', type: 'enum', values: ['adobe', 'brick_wood', 'other'], settled: true, must: true },
       { name: 'area_m2', type: 'number', min: 1, max: 10000, settled: true },
       { name: 'stage', type: 'enum', values: ['surveyed', 'scheduled', 'demolished'], def: 'surveyed', settled: true },
       { name: 'demolished_on', type: 'date', settled: true },
@@ -88,8 +88,8 @@ export const KINDS = {
   housing_reform: {
     color: '#c0ca33',
     attrs: [
-      { name: 'household_head', type: 'string', maxLen: 32, staffOnly: true },
-      { name: 'category', type: 'enum', values: ['homeless', 'dilapidated', 'five_guarantees', 'minimum_living', 'hardship'] },
+      { name: 'household_head', type: 'string', maxLen: 32, staffOnly: true, must: true },
+      { name: 'category', type: 'enum', values: ['homeless', 'dilapidated', 'five_guarantees', 'minimum_living', 'hardship'], must: true },
       { name: 'mode', type: 'enum', values: ['new_build', 'repair'], settled: true },
       { name: 'subsidy_yuan', type: 'number', min: 0, max: 1000000, staffOnly: true, settled: true },
       { name: 'plot_area_m2', type: 'number', min: 1, max: 10000 },

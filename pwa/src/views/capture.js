@@ -3,7 +3,8 @@
 
 import { KIND_IDS, KINDS, isStaff, settled, statusAttr, needsReason, mergeAttrs, withDefaults } from '../schema.js';
 import { t } from '../i18n.js';
-import { h, dot, toast, field, setError } from '../ui.js';
+import { h, dot, toast, field, setError, confirmAsk } from '../ui.js';
+import { outsideWarning } from './outside.js';
 import { attrForm, photoPicker } from '../form.js';
 import { watchGps, gpsMessage } from '../gps.js';
 import { uuid } from '../api.js';
@@ -171,6 +172,8 @@ export async function captureForm(main, { kind, editId, redoSeq }) {
     if (!loc) { toast(t('form.needFix')); return; }
     const attrs = form.read();
     if (!attrs) return;
+    const outside = !base && !redo ? outsideWarning(loc) : '';
+    if (outside && !(await confirmAsk(outside, t('capture.saveAnyway')))) return;
     const why = reason.value.trim();
     const after = base ? withDefaults(kind, mergeAttrs(base.attrs, attrs)) : attrs;
     if (base && needsReason(kind, base.attrs, after) && !why) {

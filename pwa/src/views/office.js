@@ -15,13 +15,14 @@ import { app, pull, chooseVillage, villageName, onChange } from '../state.js';
 import { getAll } from '../idb.js';
 import { attrTable, thumbs } from './detail.js';
 import { problemRow } from './problems.js';
+import { oneLine } from './errview.js';
 
 const isAdmin = () => app.session?.user?.role === 'admin';
 
 // ---- helpers -----------------------------------------------------------
 
 function failure(err) {
-  if (err instanceof ApiError) return h('p.err.load-error', t('office.loadFailed', { msg: err.message }));
+  if (err instanceof ApiError) return h('p.err.load-error', t('office.loadFailed', { msg: oneLine(err) }));
   return h('p.err.load-error', t('office.offline'));
 }
 
@@ -61,7 +62,7 @@ export async function downloadFile(path, name, linkBox) {
     a.click();
     if (!linkBox) a.remove();
   } catch (err) {
-    toast(err instanceof ApiError ? t('office.loadFailed', { msg: err.message }) : t('office.offline'));
+    toast(err instanceof ApiError ? oneLine(err) : t('office.offline'));
   }
 }
 
@@ -204,7 +205,7 @@ export async function rankingView(main, month) {
           main.replaceChildren();
           rankingView(main, month);
         } catch (err) {
-          toast(err instanceof ApiError ? t('office.loadFailed', { msg: err.message }) : t('office.offline'));
+          toast(err instanceof ApiError ? oneLine(err) : t('office.offline'));
         }
       },
     }, t('ranking.close')), h('small.hint', t('ranking.closeHint')));

@@ -9,6 +9,10 @@ import { keepMine, takeServer, discard, listOps, resetBackoff } from '../outbox.
 import { exportOutbox, importOutbox, shareOutbox } from '../transfer.js';
 import { getMeta } from '../idb.js';
 import { app, sync, onChange, notify, villageName } from '../state.js';
+import { mergeCard } from './conflict.js';
+import { explain } from './errview.js';
+import { moveButton } from './moveinspection.js';
+import { drawNotices } from './replaced.js';
 
 function opTitle(op) {
   if (op.type === 'putInspection') {
@@ -54,25 +58,28 @@ function card(op, me) {
     h('div.op-head', h('span.op-title', opTitle(op)), h('span.chip', t(`state.${state}`))),
     h('small', formatTime(op.createdAt)));
   if (op.owner !== me) el.append(h('p.hint', t('outbox.otherUser', { user: op.owner })));
-  if (op.state === 'conflict' && op.owner === me) {
+  const merge = op.state === 'conflict' && op.owner === me ? mergeCard(op) : null;
+  if (merge) el.append(...merge);
+  else if (op.state === 'conflict' && op.owner === me) {
     el.append(h('p', t('conflict.explain')));
     if (op.type === 'putFeature') el.append(compare(op));
-    else if (op.error?.message) el.append(h('p.err', op.error.message));
+    else if (op.error?.message) el.append(h('p.err', explain(op.error).line));
     el.append(h('div.row',
       h('button.primary.keep-mine', { type: 'button', onclick: async () => { await keepMine(op.seq); sync({ force: true }); } }, t('conflict.keepMine')),
       h('button.take-server', { type: 'button', onclick: async () => { await takeServer(op.seq); notify('data'); } }, t('conflict.takeServer'))));
   }
   if (op.state === 'rejected' && op.owner === me) {
     const e = op.error || {};
-    const msg = e.photoConflict ? `${t('rejected.photo')} (${e.message})` : e.message || '';
-    const fields = Object.entries(e.fields || {}).map(([k, v]) => `${k}: ${v}`);
+    const said = explain(e);
+    const msg = e.photoConflict ? `${t('rejected.photo')} (${said.line})` : said.line;
+    const fields = said.fields;
     add(el, h('p.err', msg), fields.length ? h('ul.fields', fields.map((f) => h('li', f))) : null);
     el.append(h('div.row',
       h('button.discard', {
         type: 'button',
         onclick: async () => { if (await confirmAsk(t('rejected.discardAsk'), t('rejected.discard'))) { await discard(op.seq); notify('data'); } },
       }, t('rejected.discard')),
-      op.type === 'putFeature' ? h('a.button.primary', { href: `#/redo/${op.seq}` }, t('rejected.edit')) : null));
+      op.type === 'putFeature' ? h('a.button.primary', { href: `#/redo/${op.seq}` }, t('rejected.edit')) : moveButton(op)));
   }
   return el;
 }
@@ -81,6 +88,7 @@ export async function outboxView(main) {
   const status = h('div.sync-status');
   const bar = h('progress#sync-progress', { max: 1, value: 0, hidden: true });
   const list = h('div.ops');
+  const notices = h('div.replaced#replaced', { hidden: true });
   const button = h('button.primary#sync-now', { type: 'button' }, t('outbox.sync'));
   button.addEventListener('click', async () => {
     await resetBackoff();
@@ -139,7 +147,7 @@ export async function outboxView(main) {
   const storage = h('p.storage#storage-state');
   main.append(
     h('h2', t('outbox.title')),
-    status, storage, risk, bar, button, list,
+    status, storage, risk, bar, button, notices, list,
     h('div.transfer',
       h('button#export', {
         type: 'button',
@@ -148,10 +156,12 @@ export async function outboxView(main) {
       h('label.button', { htmlFor: 'import-file' }, t('outbox.import')), picker),
   );
   drawList();
+  drawNotices(notices);
   await drawStatus();
   await drawRisk(risk, storage);
   const ticker = setInterval(drawStatus, 1000);
   const stop = onChange((what) => {
+    if (what === 'data') drawNotices(notices);
     if (what !== 'outbox' && what !== 'session') return;
     drawStatus();
     drawList();
