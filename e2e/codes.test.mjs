@@ -10,7 +10,7 @@ import path from 'node:path';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import { chromium } from 'playwright-core';
-import { startServer, launchBrowser, Api, ARTIFACTS, ADMIN_PASSWORD, VILLAGE, CHROMIUM } from './lib.mjs';
+import { startServer, launchBrowser, Api, shown, ARTIFACTS, ADMIN_PASSWORD, VILLAGE, CHROMIUM } from './lib.mjs';
 
 let server;
 let browser;
@@ -112,7 +112,7 @@ test('/f/{code} opens that record after the login, and offline from the phone\'s
 
   await context.setOffline(true);
   await page.goto(`${server.url}/f/${two.code}`);
-  await page.waitForSelector('#feature-code', { timeout: 15000 });
+  await shown(page, '#feature-code', { timeout: 15000 });
   assert.equal(await page.evaluate(() => location.hash), `#/f/${two.id}`, 'offline, from the phone');
   await page.goto(`${server.url}/f/201-9999`);
   assert.match(await (await page.waitForSelector('#code-error')).textContent(), /没有编码为 201-9999 的记录/);

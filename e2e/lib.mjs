@@ -276,3 +276,16 @@ export async function captureBinOn(page, name, withPhoto) {
   await page.click('#save');
   await page.waitForFunction(() => location.hash === '#/capture');
 }
+
+// shown waits for selector like page.waitForSelector, and when it does not
+// come says where the page is and what it shows, so a failure in CI can be
+// read from its log alone.
+export async function shown(page, selector, options) {
+  try {
+    return await page.waitForSelector(selector, options);
+  } catch (err) {
+    const where = await page.evaluate(() => `${location.href}\n${document.body.innerText}`).catch((e) => `(page unreadable: ${e.message})`);
+    err.message += `\npage at ${where}`;
+    throw err;
+  }
+}

@@ -168,6 +168,9 @@ export async function captureForm(main, { kind, editId, redoSeq }) {
 
   let saved = false;
   save.addEventListener('click', async () => {
+    // Saving awaits storage; someone who moved on meanwhile (tapped the
+    // outbox, say) is not pulled back to where the form wanted to go.
+    const here = location.hash;
     const loc = place.location();
     if (!loc) { toast(t('form.needFix')); return; }
     const attrs = form.read();
@@ -204,7 +207,7 @@ export async function captureForm(main, { kind, editId, redoSeq }) {
     photos.saved();
     toast(t(base || redo ? 'capture.savedEdit' : 'capture.saved'));
     sync();
-    location.hash = base ? `#/f/${base.id}` : redo ? '#/outbox' : '#/capture';
+    if (location.hash === here) location.hash = base ? `#/f/${base.id}` : redo ? '#/outbox' : '#/capture';
   });
 
   main.append(
