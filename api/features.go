@@ -147,11 +147,14 @@ func (s *Server) addEvent(ctx context.Context, u *cunjie.User, featureID string,
 				return &o
 			}
 			err := cunjie.ValidateEvent(cur.Kind, &ev, now)
+			after := cur.Attrs
 			if err == nil && ev.Status != "" {
 				// The event's stage or status is a change of the
-				// feature like any other; its note is the reason.
-				after := maps.Clone(cur.Attrs)
+				// feature like any other; its note is the reason. A
+				// stage reached fills its date with the event's day.
+				after = maps.Clone(cur.Attrs)
 				after[cunjie.StatusAttr(cur.Kind)] = ev.Status
+				cunjie.FillStageDate(cur.Kind, cur.Attrs, after, ev.At)
 				err = eventFields(cunjie.CheckAttrChange(u.Role, cur.Kind, cur.Attrs, after, ev.Note))
 			}
 			if err == nil {
@@ -165,12 +168,9 @@ func (s *Server) addEvent(ctx context.Context, u *cunjie.User, featureID string,
 				o := conflict(cur, "event %s exists (recorded by another op)", ev.ID)
 				return &o
 			}
-			if ev.Status != "" {
-				attr := cunjie.StatusAttr(cur.Kind)
-				if cur.Attrs[attr] != ev.Status {
-					next.Attrs[attr] = ev.Status
-					next.Version = cur.Version + 1
-				}
+			if attr := cunjie.StatusAttr(cur.Kind); ev.Status != "" && cur.Attrs[attr] != ev.Status {
+				next.Attrs = after
+				next.Version = cur.Version + 1
 			}
 			ev.Feature = cur.ID // the same text: share it, not the request's copy
 			next.Events = latestEvents(cur.Events, ev)

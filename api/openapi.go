@@ -121,6 +121,7 @@ var schemas = map[string]any{
 		"lastSeenAt": str, "lastSyncAt": str, "appVersion": str, "pendingOps": num, "rejectedOps": num,
 		"devices": map[string]any{"type": "array", "items": obj(map[string]any{"device": str, "lastSyncAt": str, "appVersion": str,
 			"opsSent": num, "pendingOps": num, "rejectedOps": num})}}),
+	"People":     obj(map[string]any{"people": map[string]any{"type": "array", "items": obj(map[string]any{"username": str, "name": str, "role": role})}}),
 	"CreateUser": obj(map[string]any{"username": str, "password": str, "name": str, "role": role, "villages": strArr}, "username", "password", "role"),
 	"PatchUser":  obj(map[string]any{"name": str, "password": str, "role": role, "villages": strArr, "disabled": boolT}),
 	"Location":   obj(map[string]any{"lon": num, "lat": num, "accuracy": num}, "lon", "lat"),

@@ -126,6 +126,7 @@ func (s *Server) putFeatures(ctx context.Context, u *cunjie.User, ids []string, 
 			out[i] = s.updateFeature(ctx, u, ids[i], w)
 			continue
 		}
+		cunjie.FillStageDate(w.Kind, nil, attrs, s.now())
 		err = cunjie.CheckAttrChange(u.Role, w.Kind, nil, attrs, w.Reason)
 		if err == nil {
 			err = cunjie.CheckRequired(u.Role, w.Kind, attrs)
@@ -189,6 +190,7 @@ func (s *Server) updateFeature(ctx context.Context, u *cunjie.User, id string, w
 		}
 		attrs, err := cunjie.NormalizeAttrs(cur.Kind, cunjie.MergeAttrs(cur.Attrs, w.Attrs))
 		if err == nil {
+			cunjie.FillStageDate(cur.Kind, cur.Attrs, attrs, s.now())
 			err = cunjie.CheckAttrChange(u.Role, cur.Kind, cur.Attrs, attrs, w.Reason)
 		}
 		if err == nil {

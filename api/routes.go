@@ -36,6 +36,8 @@ func (s *Server) routeTable() []route {
 		{method: "POST", path: "/users", summary: "Create a user", tag: "users", roles: adminOnly, handler: s.createUser, body: "CreateUser", response: "User"},
 		{method: "PATCH", path: "/users/:id", summary: "Change a user's name, role, villages, password, or disable them", tag: "users", roles: adminOnly, handler: s.patchUser, body: "PatchUser", response: "User"},
 
+		{method: "GET", path: "/people", summary: "Names of the people whose records the caller sees, to show authors by name: staff see everyone, a cleaner the staff and their villages' cleaners; login, name and role only", tag: "users", handler: s.listPeople, response: "People"},
+
 		{method: "GET", path: "/villages", summary: "Villages the caller may see", tag: "villages", handler: s.listVillages},
 		{method: "GET", path: "/villages/locate", summary: "The village containing lon,lat (404 if none)", tag: "villages", handler: s.locateVillage},
 		{method: "POST", path: "/villages/import", summary: "Import village boundaries from GeoJSON or KML; all or nothing", tag: "villages", roles: adminOnly, handler: s.importVillages},

@@ -149,8 +149,7 @@ func loadDemo(ctx context.Context, st *store.Store, dataDir string, stdout io.Wr
 			if have[username] {
 				continue
 			}
-			label := map[cunjie.Role]string{cunjie.RoleInspector: "检查员", cunjie.RoleCleaner: "保洁员"}[role]
-			u := &cunjie.User{Username: username, Name: strings.TrimSuffix(v.name, "村") + label, Role: role}
+			u := &cunjie.User{Username: username, Name: demoPersonName(i, role), Role: role}
 			if role == cunjie.RoleCleaner {
 				u.Villages = []string{demoCode(i)}
 			}
@@ -173,6 +172,18 @@ func loadDemo(ctx context.Context, st *store.Store, dataDir string, stdout io.Wr
 		}
 	}
 	return nil
+}
+
+// demoPersonName is a demo user's name as the app shows it beside their
+// records: the village, the role and a person, 社上村检查员 刘建国.
+func demoPersonName(i int, role cunjie.Role) string {
+	label := map[cunjie.Role]string{cunjie.RoleInspector: "检查员", cunjie.RoleCleaner: "保洁员"}[role]
+	n := 2 * i
+	if role == cunjie.RoleCleaner {
+		n++
+	}
+	person := string(demoSurnames[n%len(demoSurnames)]) + demoGiven[(n*5)%len(demoGiven)]
+	return demoVillages[i].name + label + " " + person
 }
 
 // loadDemoFeaturesAs records the demo features as the first demo inspector.

@@ -150,6 +150,19 @@ func loadDemoFeatures(ctx context.Context, srv *api.Server, inspector *cunjie.Us
 		}
 		op.Feature.Photos = []string{pid}
 	}
+	// A few demolished houses show themselves before and after: a photo
+	// on the record, another on the event of their demolition.
+	var razed []api.SyncOp
+	for _, op := range ops {
+		if len(razed) < 6 && op.Feature.Kind == cunjie.KindDemolition && op.Feature.Attrs["stage"] == "demolished" && len(op.Feature.Photos) == 0 {
+			pid := fmt.Sprintf("demo-before-%d", len(razed))
+			if _, _, err := srv.StorePhoto(ctx, inspector, pid, demoPhoto(len(razed), cunjie.KindDemolition)); err != nil {
+				return 0, fmt.Errorf("demo photo: %w", err)
+			}
+			op.Feature.Photos = []string{pid}
+			razed = append(razed, op)
+		}
+	}
 	for i := 0; i < len(ops); i += api.MaxSyncOps {
 		batch := ops[i:min(i+api.MaxSyncOps, len(ops))]
 		for j, r := range srv.Apply(ctx, inspector, batch) {
@@ -186,6 +199,16 @@ func loadDemoFeatures(ctx context.Context, srv *api.Server, inspector *cunjie.Us
 		evs = append(evs, api.SyncOp{Type: "addEvent", ID: op.ID, OpID: "op-" + id, Event: &api.EventWrite{
 			OpID: "op-" + id, ID: id, Type: typ, At: at.Add(time.Duration(i) * time.Minute), Status: status, Note: "演示记录"}})
 	}
+	for i, op := range razed {
+		pid := fmt.Sprintf("demo-after-%d", i)
+		if _, _, err := srv.StorePhoto(ctx, inspector, pid, demoPhoto(i, "")); err != nil {
+			return applied, fmt.Errorf("demo photo: %w", err)
+		}
+		id := "ev-razed-" + op.ID
+		evs = append(evs, api.SyncOp{Type: "addEvent", ID: op.ID, OpID: "op-" + id, Event: &api.EventWrite{
+			OpID: "op-" + id, ID: id, Type: "stage_changed", At: at.Add(time.Duration(i) * time.Hour), Status: "demolished",
+			Photos: []string{pid}, Note: "演示记录：拆除完毕"}})
+	}
 	for _, r := range srv.Apply(ctx, inspector, evs) {
 		if r.Result != "applied" && r.Result != "duplicate" {
 			return applied, fmt.Errorf("demo event: %s %+v", r.Result, r.Error)
@@ -195,7 +218,8 @@ func loadDemoFeatures(ctx context.Context, srv *api.Server, inspector *cunjie.Us
 }
 
 // demoPhoto draws a small scene: sky, ground, and a block in the kind's
-// colour, so the map's popups have something to show.
+// colour, so the map's popups have something to show; no kind draws the
+// empty ground of a house demolished.
 func demoPhoto(n int, k cunjie.Kind) []byte {
 	colours := map[cunjie.Kind]color.RGBA{
 		cunjie.KindBin: {46, 125, 50, 255}, cunjie.KindGarbagePool: {121, 85, 72, 255}, cunjie.KindCollectionPoint: {0, 121, 107, 255},
@@ -209,8 +233,8 @@ func demoPhoto(n int, k cunjie.Kind) []byte {
 			if y > 300 {
 				c = color.RGBA{110, 150, 80, 255} // ground
 			}
-			if x > 220+n*4 && x < 420+n*4 && y > 200 && y < 380 {
-				c = colours[k]
+			if block, ok := colours[k]; ok && x > 220+n*4 && x < 420+n*4 && y > 200 && y < 380 {
+				c = block
 			}
 			img.Set(x, y, c)
 		}
