@@ -72,3 +72,14 @@ test('an edit merges as the server merges, and the rules match the server rules'
   assert.ok(editable('household_toilet', spec('household_toilet', 'note'), 'cleaner', stored));
   assert.deepEqual(allowedValues(spec('household_toilet', 'stage'), 'cleaner', { stage: 'building' }), ['building', 'done']);
 });
+
+test('a stage reached fills its date with the town\'s day, as the server does (stagedates.go)', () => {
+  const dem = { id: 'd1', kind: 'demolition', version: 2, attrs: { stage: 'scheduled' }, events: [] };
+  const razed = (attrs) => applyOp({ ...dem, attrs }, { type: 'addEvent', id: 'd1', opId: 'o1',
+    event: { id: 'e1', type: 'stage_changed', at: '2026-11-20T20:00:00Z', status: 'demolished', photos: [] } });
+  assert.equal(razed({ stage: 'scheduled' }).attrs.demolished_on, '2026-11-21', '20:00 UTC is the next morning in the town');
+  assert.equal(razed({ stage: 'scheduled', demolished_on: '2026-11-02' }).attrs.demolished_on, '2026-11-02', 'a date given stays');
+  const done = applyOp({ id: 't1', kind: 'household_toilet', version: 1, attrs: { stage: 'building' } },
+    { type: 'putFeature', id: 't1', createdAt: '2026-11-20T01:00:00Z', feature: { kind: 'household_toilet', location: { lon: 1, lat: 1 }, attrs: { stage: 'done' }, baseVersion: 1 } });
+  assert.equal(done.attrs.completed_on, '2026-11-20');
+});

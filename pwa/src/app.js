@@ -122,7 +122,7 @@ async function route() {
   shell.nav.hidden = false;
   shell.header.hidden = false;
   const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
-  const [page, a, b, c] = parts;
+  const [page, a, b, c, d] = parts;
   const assessTab = app.session.user.role === 'cleaner' ? 'problems' : 'assess';
   const tab = {
     f: 'list', code: 'list', scan: 'list', label: 'list', edit: 'list', redo: 'outbox', problem: assessTab, problems: assessTab, inspect: 'assess',
@@ -155,7 +155,7 @@ async function route() {
       result = scanView(main);
       break;
     case 'f':
-      result = b === 'event' ? eventForm(main, a, c) : detailView(main, a);
+      result = b === 'event' ? eventForm(main, a, c, d) : detailView(main, a);
       break;
     case 'map':
       result = mapView(main, a);

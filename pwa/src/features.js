@@ -8,6 +8,8 @@ import { api } from './api.js';
 import { statusAttr, statusValues, withDefaults, mergeAttrs, RESTORING_EVENTS } from './schema.js';
 import { locate } from './geo.js';
 import { noticeChanges } from './replaced.js';
+import { fillStageDate } from './stagedates.js';
+import { townDay } from './assess.js';
 
 const LATEST_EVENTS = 5; // as many as the server keeps inline
 
@@ -26,7 +28,8 @@ export function applyOp(f, op, villages = []) {
         };
     next.kind = w.kind;
     next.location = w.location;
-    next.attrs = withDefaults(w.kind, f ? mergeAttrs(f.attrs, w.attrs) : mergeAttrs({}, w.attrs));
+    next.attrs = fillStageDate(w.kind, f ? f.attrs : undefined,
+      withDefaults(w.kind, f ? mergeAttrs(f.attrs, w.attrs) : mergeAttrs({}, w.attrs)), townDay(new Date(op.createdAt || Date.now())));
     next.photos = [...(w.photos || [])];
     next.updatedAt = op.createdAt;
     next.pending = true;
@@ -42,7 +45,7 @@ export function applyOp(f, op, villages = []) {
     const next = { ...f, events, pending: true };
     const attr = statusAttr(f.kind);
     if (ev.status && ev.status !== (f.attrs || {})[attr]) {
-      next.attrs = { ...f.attrs, [attr]: ev.status };
+      next.attrs = fillStageDate(f.kind, f.attrs, { ...f.attrs, [attr]: ev.status }, townDay(new Date(ev.at)));
       next.version = (f.version || 0) + 1;
     }
     return next;

@@ -9,7 +9,18 @@ import { attrsOf, allowedValues, editable } from './schema.js';
 import { t, valueLabel } from './i18n.js';
 import { h, field, setError, toast } from './ui.js';
 import { savePhoto, photoURL } from './photos.js';
+import { viewable } from './viewer.js';
 import { del } from './idb.js';
+
+// stageOption labels a stage offered for a record at stage cur: the
+// current one says so, and one before it says it sets the record back
+// (which only staff are offered, and which asks them why).
+export function stageOption(values, v, cur) {
+  const label = valueLabel('stage', v);
+  if (!cur) return label;
+  if (v === cur) return `${label}${t('form.stageCurrent')}`;
+  return values.indexOf(v) < values.indexOf(cur) ? `${label}${t('form.stageBack')}` : label;
+}
 
 function control(spec, value, role, cur) {
   const id = `attr-${spec.name}`;
@@ -26,7 +37,8 @@ function control(spec, value, role, cur) {
       const values = allowedValues(spec, role, cur);
       const sel = h('select', { id, name: spec.name },
         h('option', { value: '' }, hint ? `${t('common.unset')} (${hint})` : t('common.unset')),
-        values.map((v) => h('option', { value: v }, valueLabel(spec.name, v))));
+        values.map((v) => h('option', { value: v },
+          spec.name === 'stage' ? stageOption(spec.values, v, cur && cur.stage) : valueLabel(spec.name, v))));
       // A value this role may not choose (a cleaner editing an accepted
       // household) is shown as it is, not silently changed.
       if (value && !values.includes(value)) sel.append(h('option', { value }, valueLabel(spec.name, value)));
@@ -101,22 +113,27 @@ export function attrForm(kind, attrs = {}, role = '', cur = undefined) {
     }
     return out;
   }
-  return { el, read };
+  // values are the fields as typed, unchecked (enabled ones only): what
+  // the form would change, to know before saving whether it needs a reason.
+  const values = () => Object.fromEntries(controls.filter(([, c]) => !c.disabled).map(([s, c]) => [s.name, c.value.trim()]));
+  return { el, read, values };
 }
 
 // photoPicker takes photos with the camera (or the gallery), shrinks them
 // and keeps them; ids() lists the ones kept. discardNew() removes photos
-// taken in a form that was left without saving.
-export function photoPicker(existing = []) {
+// taken in a form that was left without saving. A form with two pickers
+// (a demolition's before and after) gives each its own id and title.
+export function photoPicker(existing = [], { id: inputId = 'photo-input', title = t('photos.title') } = {}) {
   const ids = [...existing];
   const fresh = new Set();
   const thumbs = h('div.thumbs');
-  const input = h('input.photo-input', { id: 'photo-input', type: 'file', accept: 'image/*', capture: 'environment', multiple: true });
+  const input = h('input.photo-input', { id: inputId, type: 'file', accept: 'image/*', capture: 'environment', multiple: true });
   input.setAttribute('capture', 'environment');
-  const take = h('label.button.photo-take', { htmlFor: 'photo-input' }, t('photos.take'));
+  const take = h('label.button.photo-take', { htmlFor: inputId }, t('photos.take'));
 
   async function addThumb(id) {
     const img = h('img', { alt: '' });
+    viewable(img, () => ids, () => ids.indexOf(id));
     const box = h('div.thumb', img, h('button.remove', {
       type: 'button', 'aria-label': t('photos.remove'),
       onclick: async () => {
@@ -144,7 +161,7 @@ export function photoPicker(existing = []) {
     }
   });
   for (const id of existing) addThumb(id);
-  const el = h('div.photos', h('div.label', t('photos.title')), thumbs, take, input);
+  const el = h('div.photos', title ? h('div.label', title) : null, thumbs, take, input);
   return {
     el,
     ids: () => [...ids],

@@ -80,3 +80,16 @@ export async function photoURL(id) {
   urls.set(id, url);
   return url;
 }
+
+// fullPhoto gives the photo at full size as a Blob: the phone's own while
+// it is not uploaded, else the server's. It resolves to null offline.
+export async function fullPhoto(id) {
+  const local = await get('photos', id);
+  if (local) return local.blob;
+  try {
+    const res = await api('GET', `/api/v1/photos/${encodeURIComponent(id)}`, { raw: true });
+    return await res.blob();
+  } catch {
+    return null;
+  }
+}

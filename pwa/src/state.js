@@ -6,6 +6,7 @@ import { api } from './api.js';
 import { syncOutbox, onOutboxChange, listOps, resetBackoff } from './outbox.js';
 import { pullAll } from './features.js';
 import { pullAssessment } from './assess.js';
+import { loadPeople, pullPeople } from './names.js';
 
 export const app = {
   session: null, // {token, user}; kept in IndexedDB so the app opens logged in offline
@@ -35,6 +36,7 @@ export async function loadLocal() {
   app.config = (await getMeta('config')) || null;
   app.villages = await getAll('villages');
   app.ops = await listOps();
+  await loadPeople();
 }
 
 export function myOps() {
@@ -137,6 +139,7 @@ export function pull({ fresh = false } = {}) {
     pulling = (async () => {
       try {
         await loadConfig();
+        await pullPeople();
         app.pulling = { done: 0, total: 0 };
         changed('pull');
         // Templates and problems first: they are few, and a cleaner's

@@ -89,6 +89,13 @@ export function toast(message) {
   toastTimer = setTimeout(() => el.classList.remove('show'), 3500);
 }
 
+// savedToast says a record is saved, and what happens to it next: with a
+// signal it is being sent (the text key + "Online"); only without one does
+// it wait for the network ("联网后自动上传").
+export function savedToast(key) {
+  toast(t(navigator.onLine === false ? key : `${key}Online`));
+}
+
 // field wraps a control with its label and a place for its error.
 export function field(label, control, hint) {
   return h('label.field', h('span.label', label), control, hint ? h('small.hint', hint) : null, h('small.err'));

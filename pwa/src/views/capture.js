@@ -1,9 +1,9 @@
 // Capture: choose a kind, wait for a good GPS fix, fill the form, take
 // photos, save to the outbox. Editing an existing feature uses the same form.
 
-import { KIND_IDS, KINDS, isStaff, settled, statusAttr, needsReason, mergeAttrs, withDefaults } from '../schema.js';
+import { KIND_IDS, KINDS, isStaff, needsReason, mergeAttrs, withDefaults } from '../schema.js';
 import { t } from '../i18n.js';
-import { h, dot, toast, field, setError, confirmAsk } from '../ui.js';
+import { h, dot, toast, field, setError, confirmAsk, savedToast } from '../ui.js';
 import { outsideWarning } from './outside.js';
 import { attrForm, photoPicker } from '../form.js';
 import { watchGps, gpsMessage } from '../gps.js';
@@ -13,6 +13,10 @@ import { localFeature } from '../features.js';
 import { app, sync } from '../state.js';
 import { get, put } from '../idb.js';
 import { PinMap } from '../map.js';
+import { STAGE_DATES } from '../stagedates.js';
+import { townDay } from '../assess.js';
+import { thumbs } from '../viewer.js';
+import { afterPhotos, slot } from './beforeafter.js';
 
 const GOOD_ACCURACY_M = 10; // within a yard: the bin is not put at the neighbour's
 const WAIT_FOR_GOOD_S = 30; // then the person may take what there is
@@ -159,12 +163,19 @@ export async function captureForm(main, { kind, editId, redoSeq }) {
   const save = h('button.primary#save', { type: 'button', disabled: true }, t('common.save'));
   const place = placeBox((ok) => { save.disabled = !ok; }, start ? start.location : null);
   const form = attrForm(kind, start ? start.attrs : {}, role, base ? base.attrs : undefined);
-  // Staff changing a settled record, or setting a stage back, say why:
-  // the server keeps it in the record's history.
+  // Staff changing a settled record, or setting a stage back, say why
+  // (the server keeps it in the record's history): asked as they make
+  // such a change. A cleaner is offered neither.
   const reason = h('input#reason', { type: 'text', maxLength: 500, autocomplete: 'off', placeholder: t('capture.reasonHint') });
   const reasonField = field(t('capture.reason'), reason);
-  reasonField.hidden = !(base && isStaff(role) && (settled(kind, base.attrs) || statusAttr(kind) === 'stage'));
-  const photos = photoPicker(start ? (start.photos || []) : []);
+  const afterEdit = () => withDefaults(kind, mergeAttrs(base.attrs, form.values()));
+  const askReason = () => { reasonField.hidden = !(base && isStaff(role) && needsReason(kind, base.attrs, afterEdit())); };
+  form.el.addEventListener('change', askReason);
+  askReason();
+  fillDateOnStage(kind, form.el);
+  // A demolition's photos are two sides, each titled by its slot.
+  const photos = photoPicker(start ? (start.photos || []) : [], kind === 'demolition' ? { title: '' } : {});
+  const after = kind === 'demolition' && !redo ? afterSlot(base, form.el) : null;
 
   let saved = false;
   save.addEventListener('click', async () => {
@@ -178,8 +189,7 @@ export async function captureForm(main, { kind, editId, redoSeq }) {
     const outside = !base && !redo ? outsideWarning(loc) : '';
     if (outside && !(await confirmAsk(outside, t('capture.saveAnyway')))) return;
     const why = reason.value.trim();
-    const after = base ? withDefaults(kind, mergeAttrs(base.attrs, attrs)) : attrs;
-    if (base && needsReason(kind, base.attrs, after) && !why) {
+    if (base && needsReason(kind, base.attrs, withDefaults(kind, mergeAttrs(base.attrs, attrs))) && !why) {
       reasonField.hidden = false;
       setError(reason, t('capture.reasonNeeded'));
       reason.focus();
@@ -187,6 +197,7 @@ export async function captureForm(main, { kind, editId, redoSeq }) {
     }
     save.disabled = true;
     const opId = uuid();
+    const id = base ? base.id : uuid();
     const feature = { opId, kind, location: loc, attrs, photos: photos.ids() };
     if (why) feature.reason = why;
     if (redo) {
@@ -201,27 +212,67 @@ export async function captureForm(main, { kind, editId, redoSeq }) {
       else await enqueue({ type: 'putFeature', id: base.id, opId, feature });
     } else {
       if (base) feature.baseVersion = base.version;
-      await enqueue({ type: 'putFeature', id: base ? base.id : uuid(), opId, feature });
+      await enqueue({ type: 'putFeature', id, opId, feature });
+    }
+    if (after && after.shown() && after.picker.ids().length) {
+      // The house after: on the event that records it demolished.
+      const evOp = uuid();
+      await enqueue({ type: 'addEvent', id, opId: evOp, event: {
+        opId: evOp, id: uuid(), type: 'stage_changed', status: 'demolished', at: new Date().toISOString(), note: '', photos: after.picker.ids(),
+      } });
+      after.picker.saved();
     }
     saved = true;
     photos.saved();
-    toast(t(base || redo ? 'capture.savedEdit' : 'capture.saved'));
+    savedToast(base || redo ? 'capture.savedEdit' : 'capture.saved');
     sync();
     if (location.hash === here) location.hash = base ? `#/f/${base.id}` : redo ? '#/outbox' : '#/capture';
   });
 
+  // The photos come first: they are taken while the GPS settles, and on a
+  // small screen their button would otherwise be below the fold.
   main.append(
     h('h2', title),
+    after ? h('div.before-after', slot('before', photos.el), after.el) : photos.el,
     place.el,
     form.el,
     reasonField,
-    photos.el,
     h('div.actions', h('a.button', { href: base ? `#/f/${base.id}` : redo ? '#/outbox' : '#/capture' }, t('common.back')), save),
   );
   return () => {
     place.stop();
     if (!saved) photos.discardNew();
+    if (after && (!saved || !after.shown())) after.picker.discardNew();
   };
+}
+
+// fillDateOnStage fills a work's date (拆除日期, 完工日期) with today when
+// its stage is set to one that has it and it is empty; the person sees it
+// and may change it (the server fills the same).
+function fillDateOnStage(kind, formEl) {
+  const d = STAGE_DATES[kind];
+  const stage = formEl.querySelector('#attr-stage');
+  const date = d && formEl.querySelector(`#attr-${d.attr}`);
+  if (!stage || !date) return;
+  stage.addEventListener('change', () => {
+    if (d.stages.includes(stage.value) && !date.value && !date.disabled) date.value = townDay();
+  });
+}
+
+// afterSlot is a demolition's "after" side of the form, shown while the
+// stage says demolished: the after photos it has, and a picker for more,
+// which go on the stage event to demolished.
+function afterSlot(base, formEl) {
+  const picker = photoPicker([], { id: 'photo-after', title: '' });
+  const had = base ? afterPhotos(base) : [];
+  if (had.length) picker.el.insertBefore(thumbs(had), picker.el.querySelector('.thumbs'));
+  const el = slot('after', picker.el);
+  const stage = formEl.querySelector('#attr-stage');
+  const shown = () => Boolean(stage) && stage.value === 'demolished';
+  const show = () => { el.hidden = !shown(); };
+  if (stage) stage.addEventListener('change', show);
+  show();
+  return { el, picker, shown };
 }
 
 // A photo the server refused because its id is taken gets a new id (the

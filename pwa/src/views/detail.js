@@ -1,16 +1,20 @@
 // One feature: its attributes, photos and latest events, with a button per
 // event its kind takes; and the form that records such an event.
 
-import { KINDS, attrsOf, statusAttr, statusValues, stateColor, titleOf, STATUS_EVENTS, allowedValues, needsReason, isStaff } from '../schema.js';
+import { KINDS, attrsOf, statusAttr, statusValues, stateColor, STATUS_EVENTS, allowedValues, needsReason, isStaff } from '../schema.js';
 import { t, valueLabel, formatTime } from '../i18n.js';
-import { h, add, dot, field, setError, toast } from '../ui.js';
+import { h, add, dot, field, setError, savedToast } from '../ui.js';
 import { localFeature } from '../features.js';
-import { photoURL } from '../photos.js';
-import { photoPicker } from '../form.js';
+import { photoPicker, stageOption } from '../form.js';
 import { watchGps, recentFix } from '../gps.js';
 import { uuid } from '../api.js';
 import { enqueue } from '../outbox.js';
 import { app, sync, onChange } from '../state.js';
+import { thumbs } from '../viewer.js';
+import { featureName, personName, placeText } from '../names.js';
+import { beforeAfter } from './beforeafter.js';
+
+export { thumbs };
 
 // attrTable lists a feature's attributes with their labels.
 export function attrTable(f) {
@@ -29,21 +33,27 @@ export function eventLine(f, e) {
   return h('li.event', { dataset: { type: e.type } },
     h('b', t(`event.${e.type}`)),
     e.status ? ` → ${valueLabel(attr, e.status)}` : '',
-    h('small', ` ${t('detail.by', { by: e.by || '', at: formatTime(e.at) })}`),
+    h('small', ` ${t('detail.by', { by: personName(e.by), at: formatTime(e.at) })}`),
     e.pending ? h('span.badge', t('list.pending')) : null,
-    e.note ? h('div.note', e.note) : null);
+    e.note ? h('div.note', e.note) : null,
+    (e.photos || []).length ? thumbs(e.photos) : null);
 }
 
-export function thumbs(ids) {
-  const box = h('div.thumbs');
-  for (const id of ids || []) {
-    const img = h('img', { alt: '', loading: 'lazy' });
-    const frame = h('div.thumb', img);
-    box.append(frame);
-    // Offline, a photo not on the phone has no picture: hide its frame.
-    photoURL(id).then((u) => { if (u) img.src = u; else frame.classList.add('missing'); });
-  }
-  return box;
+// stageChoices are the stages role may set on f: forward only for a
+// cleaner, never accepted (schema.js allowedValues).
+function stageChoices(f, role) {
+  return allowedValues({ name: statusAttr(f.kind), values: statusValues(f.kind) }, role, f.attrs);
+}
+
+// placeLine says how sure the record's point is and how far it is from
+// the person, kept up to date while the page is open.
+function placeLine(loc) {
+  const line = h('p.loc#place', `${t('detail.location')}: ${placeText(loc, recentFix())}`);
+  const stop = watchGps((fix) => {
+    if (!line.isConnected) { stop(); return; }
+    if (fix) line.textContent = `${t('detail.location')}: ${placeText(loc, fix)}`;
+  });
+  return line;
 }
 
 export async function detailView(main, id) {
@@ -61,38 +71,49 @@ export async function detailView(main, id) {
     if (fl.possibleDuplicate) flags.push(t('flag.possibleDuplicate'));
     if (fl.photosPending && fl.photosPending.length) flags.push(t('flag.photosPending'));
     const events = [...(f.events || [])].reverse();
+    const role = app.session?.user?.role || '';
     add(box,
-      h('h2', dot(KINDS[f.kind].color, stateColor(state)), ` ${titleOf(f) || t(`kind.${f.kind}`)}`),
+      h('h2', dot(KINDS[f.kind].color, stateColor(state)), ` ${featureName(f)}`),
       h('p.sub', t(`kind.${f.kind}`), state ? ` · ${valueLabel(statusAttr(f.kind), state)}` : '',
-        f.version ? ` · ${t('detail.version', { v: f.version })}` : '',
         f.code ? h('span.code#feature-code', ` · ${t('code.code')} ${f.code}`) : '',
         f.pending ? h('span.badge', t('list.pending')) : null),
       h('div.record-label', t('detail.record')),
-      h('div.event-buttons', KINDS[f.kind].events.filter((type) => type !== 'corrected' || isStaff(app.session?.user?.role)).map((type) => h('a.button.event-button', {
+      h('div.event-buttons', KINDS[f.kind].events.filter((type) => eventOffered(f, type, role)).map((type) => h('a.button.event-button', {
         href: `#/f/${f.id}/event/${type}`, dataset: { event: type },
       }, t(`event.${type}`)))),
       attrTable(f),
-      f.location ? h('p.loc', `${t('detail.location')}: ${f.location.lat.toFixed(6)}, ${f.location.lon.toFixed(6)}`,
-        f.location.accuracy ? ` ±${Math.round(f.location.accuracy)} m` : '') : null,
+      f.location ? placeLine(f.location) : null,
       flags.length ? h('p.flags', `${t('detail.flags')}: ${flags.join('、')}`) : null,
-      thumbs(f.photos),
+      f.kind === 'demolition' ? beforeAfter(f) : thumbs(f.photos),
       h('h3', t('detail.events')),
       events.length ? h('ul.events', events.map((e) => eventLine(f, e))) : h('p.empty', t('detail.noEvents')),
       h('div.actions',
         h('a.button', { href: `#/map/${f.id}` }, t('detail.onMap')),
-        app.session?.user?.role !== 'cleaner' && !f.unsentCreate
+        role !== 'cleaner' && !f.unsentCreate
           ? h('a.button#history', { href: `#/history/${f.id}` }, t('history.open')) : null,
         h('a.button#edit', { href: `#/edit/${f.id}` }, t('detail.edit')),
-        f.code && isStaff(app.session?.user?.role) ? h('a.button#label', { href: `#/label/${f.id}` }, t('code.label')) : null),
+        f.code && isStaff(role) ? h('a.button#label', { href: `#/label/${f.id}` }, t('code.label')) : null),
     );
   }
   await draw();
   return onChange((what) => { if (what === 'data' || what === 'outbox') draw(); });
 }
 
+// eventOffered says whether the record's page offers an event: a
+// correction to staff only, a stage change only while role has a stage to
+// set (a cleaner none once a toilet is accepted).
+function eventOffered(f, type, role) {
+  if (type === 'corrected') return isStaff(role);
+  if (type === 'stage_changed') return stageChoices(f, role).length > 0;
+  return true;
+}
+
 // eventForm records one event. Status and stage events ask for the new
-// value; the position is attached when the phone knows it.
-export async function eventForm(main, id, type) {
+// value (preset, when the page asked for one: a demolition's "after"
+// photo is its stage event to demolished); the position is attached when
+// the phone knows it. Setting a stage back, or changing a settled record,
+// asks staff why, in the note.
+export async function eventForm(main, id, type, preset) {
   const f = await localFeature(id);
   if (!f || !KINDS[f.kind].events.includes(type)) { location.hash = `#/f/${id}`; return null; }
   const attr = statusAttr(f.kind);
@@ -100,22 +121,33 @@ export async function eventForm(main, id, type) {
   const role = app.session?.user?.role || '';
   let status = null;
   if (needsStatus) {
-    const values = allowedValues({ name: attr, values: statusValues(f.kind) }, role, f.attrs);
+    const values = stageChoices(f, role);
     status = h('select#event-status', { name: 'status' },
       h('option', { value: '' }, t('common.unset')),
-      values.map((v) => h('option', { value: v }, valueLabel(attr, v))));
+      values.map((v) => h('option', { value: v }, attr === 'stage' ? stageOption(statusValues(f.kind), v, f.attrs[attr]) : valueLabel(attr, v))));
+    if (values.includes(preset)) status.value = preset;
   }
   const note = h('textarea#event-note', { rows: 3, maxLength: 1000 });
+  const noteField = field(t('event.note'), note);
   const photos = photoPicker();
+  const after = () => (status && status.value ? { ...f.attrs, [attr]: status.value } : f.attrs);
+  const needWhy = () => type === 'corrected' || needsReason(f.kind, f.attrs, after());
+  // The labels follow the choice: a reason asked for, an after photo.
+  const relabel = () => {
+    noteField.querySelector('.label').textContent = t(needWhy() ? 'event.reason' : 'event.note');
+    photos.el.querySelector('.label').textContent = t(f.kind === 'demolition' && after()[attr] === 'demolished' ? 'demolition.after' : 'photos.title');
+  };
+  if (status) status.addEventListener('change', relabel);
+  relabel();
   const stopGps = watchGps(() => {});
   const save = h('button.primary#save', { type: 'button' }, t('common.save'));
   let saved = false;
 
   save.addEventListener('click', async () => {
     if (status && !status.value) { setError(status, t('form.needStatus')); return; }
-    const after = status ? { ...f.attrs, [attr]: status.value } : f.attrs;
-    if ((type === 'corrected' || needsReason(f.kind, f.attrs, after)) && !note.value.trim()) {
+    if (needWhy() && !note.value.trim()) {
       setError(note, t('capture.reasonNeeded'));
+      note.focus();
       return;
     }
     save.disabled = true;
@@ -127,16 +159,16 @@ export async function eventForm(main, id, type) {
     await enqueue({ type: 'addEvent', id: f.id, opId, event });
     saved = true;
     photos.saved();
-    toast(t('event.saved'));
+    savedToast('event.saved');
     sync();
     location.hash = `#/f/${f.id}`;
   });
 
   add(main,
-    h('h2', t('event.title', { type: t(`event.${type}`), kind: titleOf(f) || t(`kind.${f.kind}`) })),
+    h('h2', t('event.title', { type: t(`event.${type}`), kind: featureName(f) })),
     status ? field(t(attr === 'stage' ? 'event.newStage' : 'event.newStatus'), status) : null,
-    field(t('event.note'), note),
     photos.el,
+    noteField,
     h('div.actions', h('a.button', { href: `#/f/${f.id}` }, t('common.back')), save),
   );
   return () => {

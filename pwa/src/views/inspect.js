@@ -169,7 +169,7 @@ export async function inspectForm(main) {
     problemList.replaceChildren(...problems.map((p, i) => h('div.item.problem-draft', { dataset: { i } },
       thumbs(p.photos.slice(0, 1)),
       h('span.main', h('span.title', p.description),
-        h('small', t('problems.deadline', { d: p.deadline }), ' · ', `±${Math.round(p.location.accuracy || 0)} m`)),
+        h('small', t('problems.deadline', { d: p.deadline }), ' · ', t('place.accuracy', { m: Math.round(p.location.accuracy || 0) }))),
       h('button.remove-problem', {
         type: 'button',
         onclick: async () => {

@@ -2,6 +2,7 @@
 // known, filtered by kind and by a search over names and household heads.
 
 import { KIND_IDS, KINDS, statusAttr, stateColor, titleOf } from '../schema.js';
+import { featureName, distanceText } from '../names.js';
 import { t, valueLabel } from '../i18n.js';
 import { h, clear, dot } from '../ui.js';
 import { featuresIn } from '../features.js';
@@ -82,8 +83,8 @@ function row(f) {
   return h('a.item', { href: `#/f/${f.id}`, dataset: { id: f.id, kind: f.kind } },
     dot(KINDS[f.kind] ? KINDS[f.kind].color : '#000', stateColor(state)),
     h('span.main',
-      h('span.title', titleOf(f) || t(`kind.${f.kind}`)),
+      h('span.title', featureName(f)),
       h('small', t(`kind.${f.kind}`), state ? ` · ${valueLabel(statusAttr(f.kind), state)}` : '',
         f.pending ? h('span.badge', t('list.pending')) : null)),
-    f.distance != null ? h('small.dist', t('list.distance', { m: Math.round(f.distance) })) : null);
+    f.distance != null ? h('small.dist', distanceText(f.distance)) : null);
 }

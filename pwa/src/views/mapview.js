@@ -1,7 +1,7 @@
 // The map tab: village boundaries, the chosen village's features, the
 // person's position, kind (layer) and state filters, and a legend.
 
-import { KIND_IDS, KINDS, statusAttr, allStates, stateColor, titleOf } from '../schema.js';
+import { KIND_IDS, KINDS, statusAttr, allStates, stateColor } from '../schema.js';
 import { t, valueLabel } from '../i18n.js';
 import { h, dot } from '../ui.js';
 import { featuresIn } from '../features.js';
@@ -11,6 +11,7 @@ import { localProblems } from '../assess.js';
 import { villageSelect } from './list.js';
 import { FeatureMap } from '../map.js';
 import { thumbs, eventLine } from './detail.js';
+import { featureName } from '../names.js';
 
 // Filters live as long as the page, so coming back to the map keeps them.
 const hiddenKinds = new Set();
@@ -27,7 +28,7 @@ function popup(f) {
   const state = (f.attrs || {})[attr];
   const events = [...(f.events || [])].reverse().slice(0, 3);
   return h('div.popup',
-    h('b', titleOf(f) || t(`kind.${f.kind}`)),
+    h('b', featureName(f)),
     h('div', t(`kind.${f.kind}`), state ? ` · ${valueLabel(attr, state)}` : ''),
     (f.photos || []).length ? thumbs(f.photos.slice(0, 1)) : null,
     events.length ? h('ul.events', events.map((e) => eventLine(f, e))) : null,
@@ -39,8 +40,14 @@ function problemPopup(p) {
     h('b', p.description),
     h('div', t(`pstatus.${p.status}`), ` · ${t('problems.deadline', { d: p.deadline || '' })}`,
       p.overdue ? h('span.badge.overdue', t('problems.overdue')) : null),
-    (p.photos || []).length ? thumbs(p.photos.slice(0, 1)) : null,
+    thumbs([...(p.photos || []).slice(0, 1), ...rectifiedPhotos(p).slice(0, 1)]),
     h('a.button', { href: `#/problem/${encodeURIComponent(p.id)}` }, t('map.details')));
+}
+
+// The photos of a problem's latest rectification: the place fixed.
+function rectifiedPhotos(p) {
+  const r = [...(p.history || [])].reverse().find((e) => e.action === 'rectified');
+  return (r && r.photos) || [];
 }
 
 // focus is a feature id, "p:<problem id>" for a problem, or "problems" to

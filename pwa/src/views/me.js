@@ -73,8 +73,8 @@ async function forgetData() {
     fs.clear();
     vs.clear();
     for (const k of await req(m.getAllKeys())) {
-      // Cursors, and the assessment's problems, checklists and kept photos.
-      if (/^(cursor:|thumb:|problems$|templates$)/.test(String(k))) m.delete(k);
+      // Cursors, the assessment's problems, checklists and kept photos, the names of people.
+      if (/^(cursor:|thumb:|problems$|templates$|people$)/.test(String(k))) m.delete(k);
     }
   });
 }

@@ -8,7 +8,9 @@
 import { t, valueLabel, formatTime, getLang } from '../i18n.js';
 import { h, add, field, toast, confirmAsk, dot } from '../ui.js';
 import { api, ApiError } from '../api.js';
-import { KIND_IDS, KINDS, statusAttr, stateColor, titleOf } from '../schema.js';
+import { KIND_IDS, KINDS, statusAttr, stateColor } from '../schema.js';
+import { featureName, personName, placeText } from '../names.js';
+import { recentFix } from '../gps.js';
 import { featuresIn, localFeature } from '../features.js';
 import { localProblems, townMonth, townDay, addMonths } from '../assess.js';
 import { app, pull, chooseVillage, villageName, onChange } from '../state.js';
@@ -334,7 +336,7 @@ function drawFlagged(box, local, counts) {
     counts ? h('div.chips', names.map((n) => h('span.chip', { dataset: { flag: n } }, `${t(`flag.${n}`)} ${counts[n] || 0}`))) : null,
     flagged.length ? h('div.rows', flagged.slice(0, 20).map((f) => h('a.item', { href: `#/history/${f.id}` },
       dot(KINDS[f.kind]?.color || '#000'),
-      h('span.main', h('span.title', titleOf(f) || t(`kind.${f.kind}`)),
+      h('span.main', h('span.title', featureName(f)),
         h('small', names.filter((n) => has(f, n)).map((n) => t(`flag.${n}`)).join('、'))))))
       : h('p.empty', t('village.noFlags')));
 }
@@ -348,8 +350,8 @@ function drawActivity(box, local) {
   items.sort((a, b) => String(b.at).localeCompare(String(a.at)));
   box.replaceChildren(h('h3', t('village.activity')), items.length
     ? h('ul.events.activity', items.slice(0, 15).map((it) => h('li.event',
-      h('b', it.what), ' ', h('a', { href: `#/history/${it.f.id}` }, titleOf(it.f) || t(`kind.${it.f.kind}`)),
-      h('small', ` ${t('detail.by', { by: it.by || '', at: formatTime(it.at) })}`))))
+      h('b', it.what), ' ', h('a', { href: `#/history/${it.f.id}` }, featureName(it.f)),
+      h('small', ` ${t('detail.by', { by: personName(it.by), at: formatTime(it.at) })}`))))
     : h('p.empty', t('village.noActivity')));
 }
 
@@ -372,12 +374,11 @@ export async function historyView(main, id) {
     return null;
   }
   add(head,
-    h('h2', dot(KINDS[f.kind]?.color || '#000', stateColor((f.attrs || {})[statusAttr(f.kind)])), ` ${titleOf(f) || t(`kind.${f.kind}`)}`),
-    h('p.sub', t(`kind.${f.kind}`), ' · ', villageName(f.village), f.version ? ` · ${t('detail.version', { v: f.version })}` : ''));
+    h('h2', dot(KINDS[f.kind]?.color || '#000', stateColor((f.attrs || {})[statusAttr(f.kind)])), ` ${featureName(f)}`),
+    h('p.sub', t(`kind.${f.kind}`), ' · ', villageName(f.village), f.code ? ` · ${t('code.code')} ${f.code}` : ''));
   add(side,
     attrTable(f),
-    f.location ? h('p.loc', `${t('detail.location')}: ${f.location.lat.toFixed(6)}, ${f.location.lon.toFixed(6)}`,
-      f.location.accuracy ? ` ±${Math.round(f.location.accuracy)} m` : '') : null,
+    f.location ? h('p.loc', `${t('detail.location')}: ${placeText(f.location, recentFix())}`) : null,
     h('h3', t('photos.title')),
     (f.photos || []).length ? thumbs(f.photos) : h('p.empty', t('common.none')),
     h('div.toolbar',
@@ -391,11 +392,11 @@ export async function historyView(main, id) {
     hist.replaceChildren(h('h3', t('history.all', { n: events.length })), events.length
       ? h('ul.events.history', events.map((e) => h('li.event', { dataset: { type: e.type } },
         h('b', t(`event.${e.type}`)), e.status ? ` → ${valueLabel(attr, e.status)}` : '',
-        h('small', ` ${t('detail.by', { by: e.by || '', at: formatTime(e.at) })}`),
+        h('small', ` ${t('detail.by', { by: personName(e.by), at: formatTime(e.at) })}`),
         e.note ? h('div.note', e.note) : null,
         (e.photos || []).length ? thumbs(e.photos) : null)))
       : h('p.empty', t('detail.noEvents')),
-    f.createdAt ? h('p.sub', t('history.created', { by: f.createdBy || '', at: formatTime(f.createdAt) })) : null);
+    f.createdAt ? h('p.sub', t('history.created', { by: personName(f.createdBy), at: formatTime(f.createdAt) })) : null);
   }
   return null;
 }

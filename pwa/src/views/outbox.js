@@ -13,6 +13,14 @@ import { mergeCard } from './conflict.js';
 import { explain } from './errview.js';
 import { moveButton } from './moveinspection.js';
 import { drawNotices } from './replaced.js';
+import { thumbs } from '../viewer.js';
+import { personName } from '../names.js';
+
+// opPhotos are the photos an op carries, which wait on the phone with it.
+function opPhotos(op) {
+  const problems = (op.inspection && op.inspection.problems) || [];
+  return [op.feature, op.event, op.rectify, ...problems].reduce((all, x) => all.concat((x && x.photos) || []), []);
+}
 
 function opTitle(op) {
   if (op.type === 'putInspection') {
@@ -57,7 +65,9 @@ function card(op, me) {
   const el = h(`div.op.state-${state}`, { dataset: { seq: op.seq, state } },
     h('div.op-head', h('span.op-title', opTitle(op)), h('span.chip', t(`state.${state}`))),
     h('small', formatTime(op.createdAt)));
-  if (op.owner !== me) el.append(h('p.hint', t('outbox.otherUser', { user: op.owner })));
+  const photos = opPhotos(op);
+  if (photos.length) el.append(thumbs(photos));
+  if (op.owner !== me) el.append(h('p.hint', t('outbox.otherUser', { user: personName(op.owner) })));
   const merge = op.state === 'conflict' && op.owner === me ? mergeCard(op) : null;
   if (merge) el.append(...merge);
   else if (op.state === 'conflict' && op.owner === me) {

@@ -5,7 +5,7 @@
 // is an op in the outbox, sent to its own route when there is a signal.
 
 import { t, formatTime } from '../i18n.js';
-import { h, add, field, toast, confirmAsk } from '../ui.js';
+import { h, add, field, toast, confirmAsk, savedToast } from '../ui.js';
 import { photoPicker } from '../form.js';
 import { api, uuid } from '../api.js';
 import { enqueue } from '../outbox.js';
@@ -13,7 +13,9 @@ import {
   localProblems, localProblem, problemsPulledAt, townDay, addDays, isOverdue, DEADLINE_DAYS,
 } from '../assess.js';
 import { app, sync, pull, onChange, villageName } from '../state.js';
-import { thumbs } from './detail.js';
+import { thumbs } from '../viewer.js';
+import { personName, placeText } from '../names.js';
+import { recentFix } from '../gps.js';
 
 const isStaff = () => ['admin', 'inspector'].includes(app.session?.user?.role);
 
@@ -83,7 +85,7 @@ function historyLine(e) {
   return h('li.event', { dataset: { action: e.action } },
     h('b', t(`action.${e.action}`)),
     e.deadline && e.action !== 'created' ? ` → ${t('problems.deadline', { d: e.deadline })}` : '',
-    h('small', ` ${t('detail.by', { by: e.by || '', at: formatTime(e.at) })}`),
+    h('small', ` ${t('detail.by', { by: personName(e.by), at: formatTime(e.at) })}`),
     e.note ? h('div.note', e.note) : null,
     (e.photos || []).length && e.action !== 'created' ? thumbs(e.photos) : null);
 }
@@ -122,8 +124,7 @@ export async function problemView(main, id) {
         p.pending ? h('span.badge', t('list.pending')) : null),
       h('div.label', t('problem.before')),
       thumbs(p.photos),
-      p.location ? h('p.loc', `${t('detail.location')}: ${p.location.lat.toFixed(6)}, ${p.location.lon.toFixed(6)}`,
-        p.location.accuracy ? ` ±${Math.round(p.location.accuracy)} m` : '') : null,
+      p.location ? h('p.loc', `${t('detail.location')}: ${placeText(p.location, recentFix())}`) : null,
       h('h3', t('problem.history')),
       h('ul.events#problem-history', (p.history || []).map(historyLine)),
       mayRectify ? rectifyForm(p) : null,
@@ -154,7 +155,7 @@ export async function problemView(main, id) {
       photos.saved();
       picker = null;
       form = null;
-      toast(t('rectify.saved'));
+      savedToast('rectify.saved');
       sync();
       draw();
     });
@@ -173,7 +174,7 @@ export async function problemView(main, id) {
       if (!accept && deadline.value) verify.deadline = deadline.value;
       await enqueue({ type: 'verifyProblem', id: p.id, opId, verify });
       form = null;
-      toast(t('verify.saved'));
+      savedToast('verify.saved');
       sync();
       draw();
     };
