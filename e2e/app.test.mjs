@@ -12,8 +12,9 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import {
-  startServer, launchBrowser, Api, pngBytes, idbCount, outboxOps, ARTIFACTS, ADMIN_PASSWORD, VILLAGE, waitFor, captureBinOn,
+  startServer, launchBrowser, Api, pngBytes, idbCount, outboxOps, ARTIFACTS, ADMIN_PASSWORD, VILLAGE, waitFor, captureBinOn, townDay, shown,
 } from './lib.mjs';
+import { STAGE_DATES } from '../pwa/src/stagedates.js';
 
 // What the server is meant to send: no inline script or style anywhere.
 const CSP = "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
@@ -121,6 +122,7 @@ test('1. first visit online, log in; offline reload opens the app from the servi
 
 test('2. offline: capture a bin with a photo and record a stage change; both wait across a reload', async () => {
   await captureBin(`e2e-bin-1-${RUN}`, true);
+  assert.equal(await page.textContent('#toast'), '已保存，联网后自动上传', 'offline, the saved record waits for the network');
   newStage.first = nextStage(household.attrs.stage);
   await recordStage(newStage.first, `e2e-stage-1-${RUN}`);
 
@@ -312,4 +314,194 @@ test('7. unsent work exported to a file and imported on another phone goes up on
   await waitOutboxEmpty();
   const bins = (await admin.features(VILLAGE)).filter((f) => f.attrs.name === `e2e-bin-3-${RUN}`);
   assert.equal(bins.length, 1, 'still exactly one bin');
+});
+
+// shoot screenshots a changed screen as the person sees it, on a common
+// phone's 390×780 and the smallest one's 320×568, scrolled to what is
+// shown (into e2e/artifacts, to be looked at), and goes back to 390×780.
+async function shoot(p, name, what) {
+  for (const [width, height] of [[320, 568], [390, 780]]) {
+    await p.setViewportSize({ width, height });
+    // Scrolled from the page: a view redrawn by a pull replaces its elements.
+    if (what) await p.evaluate((sel) => document.querySelector(sel).scrollIntoView({ block: 'center' }), what);
+    await p.screenshot({ path: path.join(ARTIFACTS, `${name}-${width}.png`) });
+  }
+}
+
+const photoFile = (name) => ({ name, mimeType: 'image/png', buffer: pngBytes(320, 240) });
+
+// sideBySide waits for two boxes to sit in one row, a before b (a page
+// redrawn by a pull meanwhile has them again a moment later).
+function sideBySide(p, a, b) {
+  return waitFor(async () => {
+    const [x, y] = await Promise.all([p.locator(a).boundingBox(), p.locator(b).boundingBox()]);
+    return x && y && Math.abs(x.y - y.y) < 2 && y.x >= x.x + x.width;
+  }, `${a} and ${b} side by side`, 5000);
+}
+
+test('8. seeing what was recorded: codes, no version, ±N 米 and 距你 N 米, a photo full size, an event photo on the page and the popup', async () => {
+  await page.setViewportSize({ width: 390, height: 780 });
+  const bin = (await admin.features(VILLAGE)).find((f) => f.attrs.name === `e2e-bin-1-${RUN}`);
+  // A record without a name is numbered by its label code.
+  await go('#/list');
+  await page.selectOption('#village', VILLAGE);
+  await page.selectOption('#kind-filter', 'bin');
+  await page.fill('#search', '');
+  await shown(page, 'a.item[data-kind="bin"]');
+  const titles = await page.$$eval('a.item[data-kind="bin"] .title', (els) => els.map((e) => e.textContent));
+  assert.ok(titles.some((x) => /^垃圾桶 \d{3}-\d{4}$/.test(x)), `untitled bins are told by their code: ${titles.slice(0, 5)}`);
+  await shoot(page, 'list-codes');
+
+  await go(`#/f/${bin.id}`);
+  await shown(page, '#place');
+  await page.waitForFunction(() => /距你/.test(document.querySelector('#place').textContent));
+  assert.match(await page.textContent('#place'), /^位置: ±5 米 · 距你 \d+ 米$/);
+  assert.doesNotMatch(await page.textContent('main'), /版本|\d+\.\d{5,}/, 'no internal version, no raw coordinates');
+
+  // The thumbnail opens the photo full size, from the server.
+  const full = page.waitForRequest((r) => r.url().endsWith(`/api/v1/photos/${bin.photos[0]}`));
+  await page.click(`.detail .thumb[data-photo="${bin.photos[0]}"]`);
+  await shown(page, '#viewer[data-full="true"]');
+  await full;
+  // Two fingers moving apart zoom in; a double tap zooms out and in again.
+  await page.evaluate(() => {
+    const stage = document.querySelector('.viewer-stage');
+    const r = stage.getBoundingClientRect();
+    const send = (type, id, dx) => stage.dispatchEvent(new PointerEvent(type, {
+      pointerId: id, pointerType: 'touch', isPrimary: id === 1, bubbles: true, clientX: r.left + r.width / 2 + dx, clientY: r.top + r.height / 2,
+    }));
+    send('pointerdown', 1, -50);
+    send('pointerdown', 2, 50);
+    send('pointermove', 2, 150);
+    send('pointerup', 2, 150);
+    send('pointerup', 1, -50);
+  });
+  assert.equal(await page.getAttribute('#viewer', 'data-scale'), '2.00', 'pinched to twice the size');
+  await page.dblclick('.viewer-stage');
+  assert.equal(await page.getAttribute('#viewer', 'data-scale'), '1.00');
+  await shoot(page, 'viewer');
+  await page.dblclick('.viewer-stage');
+  assert.equal(await page.getAttribute('#viewer', 'data-scale'), '2.50');
+  // Back closes the photo, not the page under it; so does its button.
+  await page.evaluate(() => history.back());
+  await page.waitForSelector('#viewer', { state: 'detached' });
+  assert.equal(await page.evaluate(() => location.hash), `#/f/${bin.id}`);
+  await page.click(`.detail .thumb[data-photo="${bin.photos[0]}"]`);
+  await page.click('#viewer-close');
+  await page.waitForSelector('#viewer', { state: 'detached' });
+  assert.equal(await page.evaluate(() => location.hash), `#/f/${bin.id}`);
+
+  // An event's photo shows on the record's page, and online the toast
+  // says it is being sent.
+  await page.click('[data-event="emptied"]');
+  await page.setInputFiles('#photo-input', photoFile('emptied.png'));
+  await page.waitForSelector('.thumb img[src^="blob:"]');
+  await page.click('#save');
+  await page.waitForFunction((id) => location.hash === `#/f/${id}`, bin.id);
+  assert.equal(await page.textContent('#toast'), '已记录，正在上传', 'online, a saved record is being sent');
+  await shown(page, '.event[data-type="emptied"] .thumb');
+  await waitOutboxEmpty();
+  await shoot(page, 'detail-event-photo', '.event[data-type="emptied"]');
+  // And in the map's popup.
+  await go(`#/map/${bin.id}`);
+  await shown(page, '.leaflet-popup .event[data-type="emptied"] .thumb img[src^="blob:"]');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'popup-event-photo-390.png') });
+});
+
+test('9. a demolition: before and after side by side; the stage fills its date; the after photo goes on the stage event', async () => {
+  const { kinds } = await admin.call('GET', '/api/v1/kinds');
+  for (const k of kinds) assert.deepEqual(STAGE_DATES[k.kind], k.stageDate, `${k.kind}: the app's stage date is the server's`);
+
+  const dem = (await admin.features(VILLAGE)).find((f) => f.kind === 'demolition' && f.attrs.stage !== 'demolished' && !f.photos.length);
+  assert.ok(dem, 'the demo village has a demolition not yet done');
+  await page.setViewportSize({ width: 390, height: 780 });
+  await go(`#/f/${dem.id}`);
+  await shown(page, '#before-after .slot-after #take-after');
+
+  await go(`#/edit/${dem.id}`);
+  await shown(page, '#save:not([disabled])');
+  assert.equal(await page.isVisible('.slot-after'), false, 'no "after" before the house is down');
+  await page.setInputFiles('#photo-input', photoFile('before.png'));
+  await page.selectOption('#attr-stage', 'demolished');
+  assert.equal(await page.inputValue('#attr-demolished_on'), townDay(), '拆除日期 fills with today');
+  await page.setInputFiles('#photo-after', photoFile('after.png'));
+  await page.waitForSelector('.slot-after .thumb img[src^="blob:"]');
+  await sideBySide(page, '.slot-before', '.slot-after');
+  const photoTop = (await page.locator('.photo-take').first().boundingBox()).y;
+  assert.ok(photoTop < (await page.locator('.place').boundingBox()).y, 'the photo button comes before the map');
+  await shoot(page, 'demolition-edit');
+  await page.click('#save');
+  await page.waitForFunction((id) => location.hash === `#/f/${id}`, dem.id);
+  await shown(page, '#before-after .slot-after .thumb');
+  await waitOutboxEmpty();
+
+  const stored = await admin.call('GET', `/api/v1/features/${dem.id}`);
+  assert.equal(stored.attrs.stage, 'demolished');
+  assert.equal(stored.attrs.demolished_on, townDay());
+  assert.equal(stored.photos.length, 1, 'the before photo is the record\'s');
+  const { events } = await admin.call('GET', `/api/v1/features/${dem.id}/events`);
+  const razed = events.filter((e) => e.type === 'stage_changed' && e.status === 'demolished');
+  assert.equal(razed.length, 1);
+  assert.equal(razed[0].photos.length, 1, 'the after photo is on the stage event');
+
+  await shown(page, '#before-after .slot-before .thumb');
+  await sideBySide(page, '.slot-before', '.slot-after');
+  await shoot(page, 'demolition-detail', '#before-after');
+});
+
+test('10. stages move forward: a cleaner is offered only those ahead; staff going back are asked why; people by name', async () => {
+  const ht = (await admin.features(VILLAGE)).find((f) => f.kind === 'household_toilet' && f.attrs.stage === 'done' && f.id !== household.id);
+  assert.ok(ht, 'the demo village has a finished household toilet');
+  // Staff may set it back, and are asked why.
+  await go(`#/f/${ht.id}/event/stage_changed`);
+  await shown(page, '#event-status');
+  const staffOptions = Object.fromEntries(await page.$$eval('#event-status option', (os) => os.map((o) => [o.value, o.textContent])));
+  assert.match(staffOptions.building, /退回/);
+  assert.match(staffOptions.done, /当前/);
+  await page.selectOption('#event-status', 'building');
+  const noteLabel = page.locator('.field', { has: page.locator('#event-note') }).locator('.label');
+  assert.equal(await noteLabel.textContent(), '原因（必填）');
+  const before = await idbCount(page, 'outbox');
+  await page.click('#save');
+  await shown(page, '.field.invalid #event-note');
+  assert.equal(await idbCount(page, 'outbox'), before, 'not saved without a reason');
+  await go(`#/edit/${ht.id}`);
+  await shown(page, '#save:not([disabled])');
+  assert.equal(await page.isVisible('#reason'), false, 'no reason asked for a change that needs none');
+  await page.selectOption('#attr-stage', 'building');
+  await shown(page, '#reason', { state: 'visible' });
+  await go(`#/f/${ht.id}`);
+
+  // A cleaner of the village, on the smallest phone.
+  const CLEANER = { username: 'e2e.cleaner', password: 'e2e-cleaner-pw', name: '测试村保洁员 王五', role: 'cleaner', villages: [VILLAGE] };
+  await admin.call('POST', '/api/v1/users', CLEANER);
+  const other = await browser.newContext({ viewport: { width: 320, height: 568 }, locale: 'zh-CN' });
+  try {
+    const cp = await other.newPage();
+    await cp.goto(server.url);
+    await cp.fill('#username', CLEANER.username);
+    await cp.fill('#password', CLEANER.password);
+    await cp.click('#login');
+    await cp.waitForSelector('#kind-bin');
+    await waitFor(async () => (await idbCount(cp, 'features')) > 100, 'the cleaner\'s pull');
+    await cp.waitForFunction(() => !document.querySelector('#progress.active'));
+    await cp.evaluate((h) => { location.hash = h; }, `#/f/${ht.id}/event/stage_changed`);
+    await shown(cp, '#event-status');
+    const values = await cp.$$eval('#event-status option', (os) => os.map((o) => o.value).filter(Boolean));
+    assert.deepEqual(values, ['done'], 'a cleaner: no stage back, and no acceptance');
+    await cp.screenshot({ path: path.join(ARTIFACTS, 'cleaner-stage-320.png'), fullPage: true });
+    await cp.evaluate((h) => { location.hash = h; }, `#/edit/${ht.id}`);
+    await shown(cp, '#attr-stage');
+    assert.deepEqual(await cp.$$eval('#attr-stage option', (os) => os.map((o) => o.value).filter(Boolean)), ['done']);
+
+    // The household's stage changes were recorded by the inspector: named.
+    await cp.evaluate((h) => { location.hash = h; }, `#/f/${household.id}`);
+    await shown(cp, '.event[data-type="stage_changed"]');
+    const events = await cp.textContent('.events');
+    assert.match(events, new RegExp(USER.name));
+    assert.doesNotMatch(events, new RegExp(USER.username.replace('.', '\\.')), 'not the login');
+    await cp.screenshot({ path: path.join(ARTIFACTS, 'cleaner-detail-320.png'), fullPage: true });
+  } finally {
+    await other.close();
+  }
 });

@@ -93,7 +93,7 @@ export function openPhotos(ids, start = 0) {
         : { dist: dist(p[0], p[1]) || 1, mid: mid(p[0], p[1]), s: z.s, x: z.x, y: z.y, moved: Infinity };
   }
   stage.addEventListener('pointerdown', (e) => {
-    if (stage.setPointerCapture) stage.setPointerCapture(e.pointerId);
+    try { stage.setPointerCapture(e.pointerId); } catch { /* a pointer the browser does not track: moves still reach the stage */ }
     points.set(e.pointerId, at(e));
     begin();
   });

@@ -46,22 +46,25 @@ function stageChoices(f, role) {
 }
 
 // placeLine says how sure the record's point is and how far it is from
-// the person, kept up to date while the page is open.
+// the person, kept up to date until stop().
 function placeLine(loc) {
-  const line = h('p.loc#place', `${t('detail.location')}: ${placeText(loc, recentFix())}`);
+  const el = h('p.loc#place', `${t('detail.location')}: ${placeText(loc, recentFix())}`);
   const stop = watchGps((fix) => {
-    if (!line.isConnected) { stop(); return; }
-    if (fix) line.textContent = `${t('detail.location')}: ${placeText(loc, fix)}`;
+    if (fix) el.textContent = `${t('detail.location')}: ${placeText(loc, fix)}`;
   });
-  return line;
+  return { el, stop };
 }
 
 export async function detailView(main, id) {
   const box = h('div.detail');
   main.append(box);
+  let stopPlace = null;
   async function draw() {
     const f = await localFeature(id);
     box.replaceChildren();
+    if (stopPlace) stopPlace();
+    const place = f && f.location ? placeLine(f.location) : null;
+    stopPlace = place && place.stop;
     if (!f) { box.append(h('p', t('detail.notFound')), h('a.button', { href: '#/list' }, t('common.back'))); return; }
     const state = (f.attrs || {})[statusAttr(f.kind)];
     const flags = [];
@@ -82,7 +85,7 @@ export async function detailView(main, id) {
         href: `#/f/${f.id}/event/${type}`, dataset: { event: type },
       }, t(`event.${type}`)))),
       attrTable(f),
-      f.location ? placeLine(f.location) : null,
+      place ? place.el : null,
       flags.length ? h('p.flags', `${t('detail.flags')}: ${flags.join('、')}`) : null,
       f.kind === 'demolition' ? beforeAfter(f) : thumbs(f.photos),
       h('h3', t('detail.events')),
@@ -96,7 +99,11 @@ export async function detailView(main, id) {
     );
   }
   await draw();
-  return onChange((what) => { if (what === 'data' || what === 'outbox') draw(); });
+  const stopChanges = onChange((what) => { if (what === 'data' || what === 'outbox') draw(); });
+  return () => {
+    stopChanges();
+    if (stopPlace) stopPlace();
+  };
 }
 
 // eventOffered says whether the record's page offers an event: a
