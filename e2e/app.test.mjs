@@ -60,6 +60,19 @@ async function recordStage(stage, note) {
   await page.waitForFunction((id) => location.hash === `#/f/${id}`, household.id);
 }
 
+// otherPhone opens a second phone, of the given screen, logged in as user;
+// the caller closes its context.
+async function otherPhone(user, viewport) {
+  const other = await browser.newContext({ viewport, locale: 'zh-CN' });
+  const p = await other.newPage();
+  await p.goto(server.url);
+  await p.fill('#username', user.username);
+  await p.fill('#password', user.password);
+  await p.click('#login');
+  await p.waitForSelector('#kind-bin');
+  return { other, page: p };
+}
+
 async function waitOutboxEmpty(timeout = 30000) {
   await waitFor(async () => (await idbCount(page, 'outbox')) === 0, 'an empty outbox', timeout);
 }
@@ -290,14 +303,8 @@ test('7. unsent work exported to a file and imported on another phone goes up on
   assert.ok(Buffer.from(data.photos[0].data, 'base64').length > 100, 'the photo travels in the file');
 
   // Another phone, same person, online.
-  const other = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
+  const { other, page: p2 } = await otherPhone(USER, { width: 360, height: 740 });
   try {
-    const p2 = await other.newPage();
-    await p2.goto(server.url);
-    await p2.fill('#username', USER.username);
-    await p2.fill('#password', USER.password);
-    await p2.click('#login');
-    await p2.waitForSelector('#kind-bin');
     await p2.evaluate(() => { location.hash = '#/outbox'; });
     await p2.setInputFiles('#import-file', file);
     await waitFor(async () => {
@@ -475,14 +482,8 @@ test('10. stages move forward: a cleaner is offered only those ahead; staff goin
   // A cleaner of the village, on the smallest phone.
   const CLEANER = { username: 'e2e.cleaner', password: 'e2e-cleaner-pw', name: '测试村保洁员 王五', role: 'cleaner', villages: [VILLAGE] };
   await admin.call('POST', '/api/v1/users', CLEANER);
-  const other = await browser.newContext({ viewport: { width: 320, height: 568 }, locale: 'zh-CN' });
+  const { other, page: cp } = await otherPhone(CLEANER, { width: 320, height: 568 });
   try {
-    const cp = await other.newPage();
-    await cp.goto(server.url);
-    await cp.fill('#username', CLEANER.username);
-    await cp.fill('#password', CLEANER.password);
-    await cp.click('#login');
-    await cp.waitForSelector('#kind-bin');
     await waitFor(async () => (await idbCount(cp, 'features')) > 100, 'the cleaner\'s pull');
     await cp.waitForFunction(() => !document.querySelector('#progress.active'));
     await cp.evaluate((h) => { location.hash = h; }, `#/f/${ht.id}/event/stage_changed`);
