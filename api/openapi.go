@@ -190,7 +190,7 @@ var schemas = map[string]any{
 	"OverviewVillage": obj(map[string]any{"village": str, "name": str, "households": num, "covered": num, "coveragePercent": num,
 		"score": num, "rank": num, "openProblems": num, "overdueProblems": num, "rectifiedProblems": num,
 		"figures": map[string]any{"type": "object", "description": "bins, garbagePools, collectionPoints: {total, full, overflowing, damaged}; householdToilets, housingReform, demolitions: counts by stage"},
-		"today": obj(map[string]any{"newFeatures": num, "events": num, "problemsOpened": num, "problemsRectified": num})}),
+		"today":   obj(map[string]any{"newFeatures": num, "events": num, "problemsOpened": num, "problemsRectified": num})}),
 	"Trend": obj(map[string]any{"months": strArr, "average": map[string]any{"type": "array", "items": num},
 		"villages": map[string]any{"type": "array", "items": obj(map[string]any{"village": str, "name": str,
 			"scores": map[string]any{"type": "array", "items": num}, "inspections": map[string]any{"type": "array", "items": map[string]string{"type": "integer"}}})}}),

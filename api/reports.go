@@ -352,8 +352,8 @@ func (s *Server) writeProblemsSheet(ctx context.Context, baseURL string, f *exce
 
 // VillageFigures are one village's figures.
 type VillageFigures struct {
-	Village string         `json:"village"`
-	Name    string         `json:"name"`
+	Village string          `json:"village"`
+	Name    string          `json:"name"`
 	Figures figures.Summary `json:"figures"`
 }
 
