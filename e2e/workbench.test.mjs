@@ -1,5 +1,6 @@
 // The town office's workbench on a desktop screen (1366×800): the side
-// navigation, the overview table sorted by score, a village opened on the
+// navigation, the overview table with what changed today and each
+// village's recent scores, sorted by score, a village opened on the
 // map from its row, and the monthly notice downloaded as .docx, whose
 // ranking table must equal the API's ranking. Screenshots go to
 // e2e/artifacts/ (not committed).
@@ -51,6 +52,15 @@ test('the workbench opens on a desktop with a side navigation', async () => {
   const ov = await admin.call('GET', `/api/v1/overview?month=${MONTH}`);
   assert.equal(await page.locator('#wb-overview tbody tr.wb-row').count(), ov.villages.length);
   await page.waitForSelector('#wb-devices tr[data-user="admin"]');
+  // What changed today, as the API counts it (the demo town was loaded today).
+  const d = ov.totals.today;
+  assert.match(await page.textContent('#wb-today'), new RegExp(`新登记 ${d.newFeatures} 处，事件 ${d.events} 条，发现问题 ${d.problemsOpened} 个，整改 ${d.problemsRectified} 个`));
+  // A small chart of recent scores in the row of every village that has one.
+  const trend = await admin.call('GET', `/api/v1/assessments/trend?months=6&to=${MONTH}`);
+  const scored = trend.villages.filter((v) => v.scores.some((x) => x !== null)).map((v) => v.village).sort();
+  await page.waitForFunction((n) => document.querySelectorAll('#wb-overview svg.sparkline').length === n, scored.length);
+  const drawn = await page.locator('#wb-overview tr.wb-row:has(svg.sparkline)').evaluateAll((trs) => trs.map((tr) => tr.dataset.village).sort());
+  assert.deepEqual(drawn, scored);
   await shot('overview');
 });
 

@@ -378,7 +378,7 @@ const zh = {
 
   'export.xlsx': '导出 Excel',
   'export.csv': '导出 CSV',
-  'export.ready': '已下载：{name}（点此再次保存）',
+  'export.done': '已下载：{name}（{n}）',
 
   'ranking.title': '月度排名',
   'ranking.rank': '名次',
@@ -559,6 +559,12 @@ const zh = {
   'wb.never': '从未同步',
   'wb.pending': '待传 {n}',
   'wb.stale': '{n} 天以上未同步',
+  'wb.today': '今日动态',
+  'wb.todayLine': '新登记 {features} 处，事件 {events} 条，发现问题 {opened} 个，整改 {rectified} 个',
+  'wb.todayNone': '今天还没有新记录',
+  'wb.todayMore': '另有 {n} 个村有新记录',
+  'wb.trend': '近6月',
+  'wb.sent': '上次上传 {n} 条',
 };
 
 const en = {
@@ -919,7 +925,7 @@ const en = {
 
   'export.xlsx': 'Export Excel',
   'export.csv': 'Export CSV',
-  'export.ready': 'Downloaded: {name} (click to save again)',
+  'export.done': 'Downloaded: {name} ({n})',
 
   'ranking.title': 'Monthly ranking',
   'ranking.rank': 'Rank',
@@ -1100,6 +1106,12 @@ const en = {
   'wb.never': 'never synced',
   'wb.pending': '{n} waiting',
   'wb.stale': 'not synced for {n}+ days',
+  'wb.today': 'Today',
+  'wb.todayLine': '{features} new records, {events} events, {opened} problems found, {rectified} rectified',
+  'wb.todayNone': 'Nothing recorded yet today',
+  'wb.todayMore': '{n} more villages recorded today',
+  'wb.trend': '6 months',
+  'wb.sent': '{n} sent last time',
 };
 
 const TABLE = { 'zh-CN': zh, en };

@@ -16,6 +16,8 @@ import { getAll } from '../idb.js';
 import { attrTable, thumbs } from './detail.js';
 import { problemRow } from './problems.js';
 import { oneLine } from './errview.js';
+import { svg as s, linePath } from '../svg.js';
+import { download, formatBytes } from '../download.js';
 
 const isAdmin = () => app.session?.user?.role === 'admin';
 
@@ -51,17 +53,14 @@ function num(x) {
 // downloadFile fetches a file with the session's token (a plain link
 // cannot send it), and hands it to the browser as a download; the link
 // stays on the page to save it again.
+// The bytes received are shown while a long export arrives.
 export async function downloadFile(path, name, linkBox) {
+  const say = (text) => { if (linkBox) linkBox.textContent = text; };
   try {
-    const res = await api('GET', path, { raw: true });
-    const blob = await res.blob();
-    const url = URL.createObjectURL(blob);
-    const a = h('a.download-link', { href: url, download: name }, t('export.ready', { name }));
-    if (linkBox) linkBox.replaceChildren(a);
-    else document.body.append(a);
-    a.click();
-    if (!linkBox) a.remove();
+    const { bytes } = await download(path, name, ({ received }) => say(t('wb.received', { n: formatBytes(received) })));
+    say(t('export.done', { name, n: formatBytes(bytes) }));
   } catch (err) {
+    say('');
     toast(err instanceof ApiError ? oneLine(err) : t('office.offline'));
   }
 }
@@ -75,13 +74,6 @@ function exportButtons(items) {
 
 // ---- the trend chart: inline SVG made with DOM calls ---------------------
 
-const SVG = 'http://www.w3.org/2000/svg';
-function s(tag, attrs = {}, ...children) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) el.setAttribute(k, String(v));
-  for (const c of children) if (c !== null && c !== undefined) el.append(c);
-  return el;
-}
 
 // trendChart draws month scores: the town's average and one village,
 // with the missing months left as gaps.
@@ -97,36 +89,30 @@ export function trendChart(trend, village) {
   const hi = 100;
   const x = (i) => L + (months.length < 2 ? (W - L - R) / 2 : (i * (W - L - R)) / (months.length - 1));
   const y = (val) => T + ((hi - val) * (H - T - B)) / (hi - lo);
-  const svg = s('svg', {
+  const chart = s('svg', {
     viewBox: `0 0 ${W} ${H}`, class: 'trend-chart', role: 'img', id: 'trend-chart',
     'aria-label': `${t('ranking.trend')}: ${series.map((x) => x.name).join(', ')}`,
   });
   for (let g = lo; g <= hi; g += 10) {
-    svg.append(s('line', { x1: L, x2: W - R, y1: y(g), y2: y(g), class: 'grid' }),
+    chart.append(s('line', { x1: L, x2: W - R, y1: y(g), y2: y(g), class: 'grid' }),
       s('text', { x: L - 6, y: y(g) + 4, class: 'axis', 'text-anchor': 'end' }, String(g)));
   }
   months.forEach((m, i) => {
     const label = i === 0 || m.endsWith('-01') ? `${m.slice(2, 4)}/${m.slice(5)}` : m.slice(5);
-    svg.append(s('text', { x: x(i), y: H - B + 18, class: 'axis', 'text-anchor': 'middle' }, label));
+    chart.append(s('text', { x: x(i), y: H - B + 18, class: 'axis', 'text-anchor': 'middle' }, label));
   });
   for (const se of series) {
-    let d = '';
-    let pen = false;
-    se.values.forEach((val, i) => {
-      if (val === null || val === undefined) { pen = false; return; }
-      d += `${pen ? 'L' : 'M'}${x(i).toFixed(1)},${y(val).toFixed(1)}`;
-      pen = true;
-    });
-    if (d) svg.append(s('path', { d, class: `line ${se.cls}` }));
+    const d = linePath(se.values, x, y);
+    if (d) chart.append(s('path', { d, class: `line ${se.cls}` }));
     se.values.forEach((val, i) => {
       if (val === null || val === undefined) return;
-      svg.append(s('circle', { cx: x(i), cy: y(val), r: 4, class: `pt ${se.cls}`, 'data-month': months[i], 'data-value': val },
+      chart.append(s('circle', { cx: x(i), cy: y(val), r: 4, class: `pt ${se.cls}`, 'data-month': months[i], 'data-value': val },
         s('title', {}, `${se.name} ${months[i]}: ${fmt(val)}`)));
     });
   }
   const legend = h('div.chart-legend', series.map((se) => h(`span.key.${se.cls}`, se.name)));
   if (!all.length) legend.append(h('span.empty', t('ranking.noScores')));
-  return h('figure.chart', svg, legend);
+  return h('figure.chart', chart, legend);
 }
 
 // ---- the monthly ranking ------------------------------------------------
