@@ -118,8 +118,8 @@ func TestOverview(t *testing.T) {
 	tw.clean.must(200, "POST", "/api/v1/problems/"+problem["id"].(string)+"/rectify", map[string]any{"opId": newID("op"), "photos": []string{"ph-after"}})
 	tw.insp.must(200, "GET", "/api/v1/overview?month="+month, nil).JSON(&ov)
 	today := map[string]map[string]int{
-		tw.v1: {"newFeatures": 10, "events": 0, "problemsOpened": 1, "problemsRectified": 1},
-		tw.v2: {"newFeatures": 5, "events": 1, "problemsOpened": 0, "problemsRectified": 0},
+		tw.v1:  {"newFeatures": 10, "events": 0, "problemsOpened": 1, "problemsRectified": 1},
+		tw.v2:  {"newFeatures": 5, "events": 1, "problemsOpened": 0, "problemsRectified": 0},
 		"town": {"newFeatures": 15, "events": 1, "problemsOpened": 1, "problemsRectified": 1},
 	}
 	for what, w := range today {
