@@ -151,6 +151,15 @@ test('the town-wide map shows clusters, then features of more than one village',
   assert.ok(popup.y >= bar.y + bar.height, `the popup (top ${popup.y}) is below the filter bar (bottom ${bar.y + bar.height})`);
   await shot('town-popup');
   await page.keyboard.press('Escape');
+
+  // Offline the town view says it needs signal and shows a village the
+  // phone keeps; back online it is the town again.
+  await page.context().setOffline(true);
+  await shown(page, '#map[data-scope="village"]');
+  assert.match(await page.textContent('#map-note'), /全镇地图需要联网/);
+  assert.ok(Number(await page.getAttribute('#map', 'data-features')) > 0, 'the village kept on the phone');
+  await page.context().setOffline(false);
+  await shown(page, '#map[data-scope="town"][data-clusters]');
 });
 
 // The users page (issue 15, item 9): search, change villages, reset a
@@ -192,6 +201,17 @@ test('users: search, change villages, reset a password, disable after a question
   await shot('users-reset');
   await Api.login(server.url, 'wb.cleaner', fresh);
   await assert.rejects(Api.login(server.url, 'wb.cleaner', person.password), /401/);
+
+  // The admin's own row: the role is not theirs to change, and a new name
+  // alone leaves their session (a role or villages sent would end it).
+  await page.fill('#user-search', '');
+  await page.click('#users-table tr[data-username="admin"] .edit-user');
+  await shown(page, '#user-editor[data-username="admin"]');
+  assert.equal(await page.isDisabled('#edit-role'), true);
+  assert.equal(await page.locator('#reset-password').count(), 0, 'no reset of one\'s own password here');
+  await page.fill('#edit-name', '镇办（改名）');
+  await page.click('#edit-save');
+  await waitFor(async () => (await page.textContent('#users-table tr[data-username="admin"]')).includes('镇办（改名）'), 'the new name, still logged in');
 
   // Disabling asks first: "cancel" leaves the person as they were.
   await page.click('#users-table tr[data-username="wb.cleaner"] .toggle-user');

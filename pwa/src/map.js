@@ -63,6 +63,26 @@ function clusterSize(n) {
   return n < 10 ? 26 : n < 100 ? 32 : n < 1000 ? 38 : 46;
 }
 
+// mergeClose merges clusters drawn nearer than gap px into the largest
+// among them, at their weighted middle. The server's cells are a 24th of
+// the view, which on a phone is narrower than a circle.
+function mergeClose(clusters, toPx, gap) {
+  const out = [];
+  for (const c of [...clusters].sort((a, b) => b.count - a.count)) {
+    const p = toPx(c);
+    const near = out.find((o) => Math.hypot(o.x - p.x, o.y - p.y) < gap);
+    if (!near) {
+      out.push({ ...c, x: p.x, y: p.y });
+      continue;
+    }
+    const n = near.count + c.count;
+    near.lon = (near.lon * near.count + c.lon * c.count) / n;
+    near.lat = (near.lat * near.count + c.lat * c.count) / n;
+    near.count = n;
+  }
+  return out;
+}
+
 // FeatureMap is the map tab: boundaries, features coloured by kind (fill)
 // and state (outline), the server's clusters on the town-wide view, the
 // person's position.
@@ -105,7 +125,7 @@ export class FeatureMap {
     this.map.fitBounds(b, { paddingTopLeft: [12, this.topInset()], paddingBottomRight: [12, 12] });
   }
 
-  // fitVillages shows all the villages at once.
+  // fitVillages shows all the villages at once; false when there are none yet.
   fitVillages(villages) {
     let b = null;
     for (const v of villages) {
@@ -115,6 +135,7 @@ export class FeatureMap {
       b = b ? b.extend(vb) : latLngBounds(vb.getSouthWest(), vb.getNorthEast());
     }
     if (b) this.fit(b);
+    return Boolean(b);
   }
 
   // viewBBox is the view as WGS-84 [minLon, minLat, maxLon, maxLat].
@@ -135,7 +156,9 @@ export class FeatureMap {
   // circles; a tap zooms in on one.
   setClusters(clusters) {
     this.clusters.clearLayers();
-    for (const c of clusters) {
+    const toPx = (c) => this.map.latLngToContainerPoint(this.proj.toLatLng(c.lon, c.lat));
+    const merged = mergeClose(clusters, toPx, 36);
+    for (const c of merged) {
       const d = clusterSize(c.count);
       const ll = this.proj.toLatLng(c.lon, c.lat);
       const m = marker(ll, {
@@ -146,6 +169,7 @@ export class FeatureMap {
       m.on('click', () => this.map.setView(ll, Math.min(this.map.getZoom() + 2, 18)));
       m.addTo(this.clusters);
     }
+    return merged.length;
   }
 
   setVillages(villages, selected) {
@@ -154,11 +178,13 @@ export class FeatureMap {
     this.boundaries.bringToBack();
   }
 
-  // fitVillage shows the selected village whole.
+  // fitVillage shows the selected village whole; false when it has no
+  // boundary yet (the first pull has not brought it).
   fitVillage(village) {
-    if (!village || !village.boundary) return;
+    if (!village || !village.boundary) return false;
     const b = geoJSON(village.boundary, { coordsToLatLng: (c) => this.proj.toLatLng(c[0], c[1]) }).getBounds();
     if (b.isValid()) this.fit(b);
+    return b.isValid();
   }
 
   setFeatures(features) {

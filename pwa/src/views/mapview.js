@@ -109,7 +109,11 @@ export async function mapView(main, focus) {
     note.hidden = !why;
     note.textContent = why ? t(why) : '';
   };
-  const onNetwork = () => { loader.offline = false; showNote(); if (town) { fit = true; draw(); } };
+  // Going off or back online redraws the town view: as a village, or as the town again.
+  const onNetwork = () => {
+    loader.offline = false;
+    if (town) { fit = true; draw(); } else showNote();
+  };
   const locate = h('button.locate', { type: 'button', 'aria-label': t('map.you'), onclick: () => fm && fm.centreOn(recentFix()) }, '◎');
   main.classList.add('full');
   main.append(h('div.map-wrap', tools, layers, legend, mapEl, note, locate));
@@ -122,7 +126,7 @@ export async function mapView(main, focus) {
   });
   showNote();
   window.addEventListener('online', onNetwork);
-  window.addEventListener('offline', showNote);
+  window.addEventListener('offline', onNetwork);
 
   let drawing = 0;
   let closed = false;
@@ -140,7 +144,7 @@ export async function mapView(main, focus) {
     mapEl.dataset.problems = String(here.length);
     if (wide) {
       fm.setVillages(app.villages, '');
-      if (fit) { fm.fitVillages(app.villages); fit = false; }
+      if (fit) fit = !fm.fitVillages(app.villages);
       loader.start();
       return;
     }
@@ -151,7 +155,7 @@ export async function mapView(main, focus) {
     fm.setFeatures(shown);
     if (focusId && fm.focus(focusId)) { focusId = null; fit = false; }
     if (focusProblem && fm.focusProblem(focusProblem)) { focusProblem = null; fit = false; }
-    if (fit) { fm.fitVillage(app.villages.find((v) => v.code === village)); fit = false; }
+    if (fit) fit = !fm.fitVillage(app.villages.find((v) => v.code === village));
     mapEl.dataset.features = String(shown.length);
     mapEl.dataset.villages = village;
   }
@@ -163,7 +167,7 @@ export async function mapView(main, focus) {
     closed = true;
     loader.stop();
     window.removeEventListener('online', onNetwork);
-    window.removeEventListener('offline', showNote);
+    window.removeEventListener('offline', onNetwork);
     stopGps();
     stopChanges();
     fm.destroy();

@@ -74,9 +74,8 @@ export function townLoader(fm, mapEl, { filters, offline }) {
       }
     }
     fm.setFeatures(points);
-    fm.setClusters(clusters);
     mapEl.dataset.features = String(points.length);
-    mapEl.dataset.clusters = String(clusters.length);
+    mapEl.dataset.clusters = String(fm.setClusters(clusters));
     mapEl.dataset.total = String(points.length + clusters.reduce((n, c) => n + c.count, 0));
     mapEl.dataset.villages = [...new Set(points.map((f) => f.village))].sort().join(',');
   }

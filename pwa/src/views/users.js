@@ -111,13 +111,17 @@ export async function usersView(main) {
     const q = search.value.trim().toLowerCase();
     const shown = users.filter((u) => matches(u, q));
     count.textContent = t('users.count', { n: shown.length, total: users.length });
-    table.replaceChildren(...shown.map((u) => h(`tr${u.disabled ? '.disabled' : ''}`, { dataset: { username: u.username } },
+    // A tap on the row edits too: on a phone the buttons are scrolled off to the right.
+    table.replaceChildren(...shown.map((u) => h(`tr${u.disabled ? '.disabled' : ''}`, {
+      dataset: { username: u.username },
+      onclick: (e) => { if (!e.target.closest('button')) edit(u); },
+    },
       h('td', u.username),
       h('td', u.name || ''),
       h('td', t(`role.${u.role}`)),
       h('td', (u.villages || []).map(villageName).join('、') || (u.role === 'cleaner' ? t('common.none') : t('users.allVillages'))),
       h('td', u.disabled ? t('users.disabled') : t('users.active')),
-      h('td.actions',
+      h('td.user-actions',
         h('button.edit-user', { type: 'button', onclick: () => edit(u) }, t('users.edit')),
         u.username === me ? null : h(`button.toggle-user${u.disabled ? '' : '.danger'}`, { type: 'button', onclick: () => toggle(u) },
           u.disabled ? t('users.enable') : t('users.disable'))))));
@@ -211,10 +215,15 @@ function editor(u, { saved, close }) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     msg.replaceChildren();
+    // Only what changed is sent: a role or villages sent at all end the
+    // person's sessions (an admin's own too), so a new name alone must not.
+    const body = {};
+    if (name.value.trim() !== (u.name || '')) body.name = name.value.trim();
+    if (role.value !== u.role) body.role = role.value;
+    if (villages.value().join() !== [...(u.villages || [])].sort().join()) body.villages = villages.value();
+    if (!Object.keys(body).length) { toast(t('users.unchanged')); return; }
     save.disabled = true;
     try {
-      const body = { name: name.value.trim(), villages: villages.value() };
-      if (!self) body.role = role.value;
       const changed = await patchUser(u, body);
       toast(t('users.saved', { u: u.username }));
       await saved(changed);
@@ -247,7 +256,7 @@ function resetBox(u) {
       const shown = h('input#reset-value', { type: 'text', readOnly: true, value });
       msg.append(h('div.once#reset-shown', h('p', t('users.resetDone', { u: u.username })),
         h('div.row', shown, h('button#reset-copy', { type: 'button', onclick: () => copyText(value, shown) }, t('users.copy')))));
-      shown.scrollIntoView({ block: 'nearest' });
+      shown.scrollIntoView({ block: 'center' });
       shown.select();
     } catch (err) {
       msg.append(refusal(err));
