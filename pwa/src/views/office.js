@@ -1,9 +1,8 @@
 // The town office's pages (admin and inspector): the monthly ranking with
 // its trend chart, closing a month and its exports; a village's page; a
-// feature's full history; the report figures; users; villages and their
-// import. They read the server, so they need a connection, and they are a
-// chunk of their own, loaded when first opened. On a desktop (≥ 900 px)
-// they use two columns.
+// feature's full history; the report figures; villages and their
+// import (users are in users.js). They read the server, so they need a
+// connection. On a desktop (≥ 900 px) they use two columns.
 
 import { t, valueLabel, formatTime, getLang } from '../i18n.js';
 import { h, add, field, toast, confirmAsk, dot } from '../ui.js';
@@ -29,7 +28,7 @@ function failure(err) {
 }
 
 // load runs fn(); a failure is shown in box instead of the content.
-async function load(box, fn) {
+export async function load(box, fn) {
   box.replaceChildren(h('p.empty', t('office.loading')));
   try {
     const out = await fn();
@@ -459,71 +458,6 @@ export async function reportView(main) {
   }
   run.addEventListener('click', draw);
   await draw();
-  return null;
-}
-
-// ---- users ------------------------------------------------------------------
-
-export async function usersView(main) {
-  main.classList.add('wide');
-  if (!isAdmin()) { main.append(h('p.err', t('users.adminOnly'))); return null; }
-  const list = h('section.card#users-list');
-  const username = h('input#user-username', { autocomplete: 'off', autocapitalize: 'none', required: true });
-  const name = h('input#user-name', { autocomplete: 'off' });
-  const password = h('input#user-password', { type: 'password', autocomplete: 'new-password', minLength: 8 });
-  const role = h('select#user-role', ['cleaner', 'inspector', 'admin'].map((r) => h('option', { value: r }, t(`role.${r}`))));
-  const villageChecks = (await getAll('villages')).map((v) => h('label.check', h('input', { type: 'checkbox', value: v.code, dataset: { village: v.code } }), v.name || v.code));
-  const villagesBox = h('div.village-checks#user-villages', villageChecks);
-  const msg = h('div#user-msg');
-  const create = h('button.primary#user-create', { type: 'submit' }, t('users.create'));
-  const form = h('form.card#user-form', h('h3', t('users.create')),
-    field(t('login.username'), username), field(t('users.name'), name), field(t('users.password'), password),
-    field(t('users.role'), role), h('div.label', t('users.villages')), villagesBox, msg, create);
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    msg.replaceChildren();
-    create.disabled = true;
-    const villages = villageChecks.map((l) => l.querySelector('input')).filter((c) => c.checked).map((c) => c.value);
-    try {
-      const u = await api('POST', '/api/v1/users', {
-        body: { username: username.value.trim(), name: name.value.trim(), password: password.value, role: role.value, villages },
-      });
-      toast(t('users.created', { u: u.username }));
-      form.reset();
-      await drawList();
-    } catch (err) {
-      const fields = err instanceof ApiError ? Object.entries(err.fields || {}) : [];
-      msg.append(failure(err), fields.length ? h('ul.fields', fields.map(([k, v]) => h('li', `${k}: ${v}`))) : null);
-    } finally {
-      create.disabled = false;
-    }
-  });
-  add(main, h('h2', t('users.title')), h('div.cols', list, form));
-
-  async function drawList() {
-    const r = await load(list, () => api('GET', '/api/v1/users'));
-    if (!r) return;
-    const me = app.session.user.username;
-    list.replaceChildren(h('div.table-scroll', h('table.data#users-table',
-      h('thead', h('tr', h('th', t('login.username')), h('th', t('users.name')), h('th', t('users.role')), h('th', t('users.villages')), h('th'))),
-      h('tbody', (r.users || []).map((u) => h(`tr${u.disabled ? '.disabled' : ''}`, { dataset: { username: u.username } },
-        h('td', u.username),
-        h('td', u.name || ''),
-        h('td', t(`role.${u.role}`)),
-        h('td', (u.villages || []).map(villageName).join('、') || (u.role === 'cleaner' ? t('common.none') : t('users.allVillages'))),
-        h('td', u.username === me ? null : h(`button.toggle-user${u.disabled ? '' : '.danger'}`, {
-          type: 'button',
-          onclick: async () => {
-            try {
-              await api('PATCH', `/api/v1/users/${encodeURIComponent(u.id)}`, { body: { disabled: !u.disabled } });
-              await drawList();
-            } catch (err) {
-              toast(failure(err).textContent);
-            }
-          },
-        }, u.disabled ? t('users.enable') : t('users.disable')))))))));
-  }
-  await drawList();
   return null;
 }
 
