@@ -63,6 +63,10 @@ var exportLabels = map[string]string{
 	"building_area_m2":            "建筑面积(平方米)",
 	"one_household_one_homestead": "一户一宅",
 	"old_house":                   "所拆旧房编号",
+	"household":                   "所属农户编号",
+	"address":                     "地址",
+	"members":                     "家庭人口",
+	"phone":                       "联系电话",
 	"name":                        "名称",
 	"note":                        "备注",
 
@@ -89,6 +93,7 @@ var exportKindLabels = map[cunjie.Kind]string{
 	cunjie.KindHouseholdToilet: "户厕改造",
 	cunjie.KindDemolition:      "危旧房拆除",
 	cunjie.KindHousingReform:   "农村安居工程",
+	cunjie.KindHousehold:       "农户",
 }
 
 // exportZone is the zone times are shown in. The users all live in China

@@ -66,12 +66,12 @@ func TestExportColumns(t *testing.T) {
 	join := func(parts ...[]string) []string { return slices.Concat(parts...) }
 
 	got := columnKeys(exportColumns([]cunjie.Kind{cunjie.KindHouseholdToilet}, true))
-	want := join(fixed, []string{"household_head", "type", "tap_water", "subsidy_yuan", "completed_on", "name", "note"}, tail)
+	want := join(fixed, []string{"household_head", "type", "tap_water", "subsidy_yuan", "completed_on", "household", "name", "note"}, tail)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("household toilet, admin (-want +got):\n%s", diff)
 	}
 	got = columnKeys(exportColumns([]cunjie.Kind{cunjie.KindHouseholdToilet}, false))
-	want = join(fixed, []string{"type", "tap_water", "subsidy_yuan", "completed_on", "name", "note"}, tail)
+	want = join(fixed, []string{"type", "tap_water", "subsidy_yuan", "completed_on", "household", "name", "note"}, tail)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("household toilet, not admin (-want +got):\n%s", diff)
 	}
@@ -81,9 +81,9 @@ func TestExportColumns(t *testing.T) {
 	union := columnKeys(exportColumns(cunjie.Kinds(), false))
 	want = join(fixed, []string{
 		"capacity_l", "volume_m3", "built_year", "bin_count", "capacity_tpd", "type", "stalls",
-		"tap_water", "subsidy_yuan", "completed_on", "structure", "area_m2", "demolished_on",
+		"tap_water", "subsidy_yuan", "completed_on", "household", "structure", "area_m2", "demolished_on",
 		"category", "mode", "plot_area_m2", "building_area_m2", "one_household_one_homestead", "old_house",
-		"name", "note"}, tail)
+		"address", "members", "name", "note"}, tail)
 	if diff := cmp.Diff(want, union); diff != "" {
 		t.Errorf("union of kinds, not admin (-want +got):\n%s", diff)
 	}
@@ -151,7 +151,7 @@ func TestExportPropsNest(t *testing.T) {
 	if !ok {
 		t.Fatalf("attrs not nested: %v", byKey["attrs"])
 	}
-	want := []geo.Prop{{Key: "type", Value: "three_compartment"}, {Key: "tap_water", Value: true}, {Key: "subsidy_yuan"}, {Key: "completed_on"}, {Key: "name"}, {Key: "note"}}
+	want := []geo.Prop{{Key: "type", Value: "three_compartment"}, {Key: "tap_water", Value: true}, {Key: "subsidy_yuan"}, {Key: "completed_on"}, {Key: "household"}, {Key: "name"}, {Key: "note"}}
 	if diff := cmp.Diff(want, attrs); diff != "" {
 		t.Errorf("attrs (-want +got):\n%s", diff)
 	}

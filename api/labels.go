@@ -27,7 +27,7 @@ const MaxLabels = 3000
 var kindNames = map[cunjie.Kind]string{
 	cunjie.KindBin: "垃圾桶", cunjie.KindGarbagePool: "垃圾池", cunjie.KindCollectionPoint: "垃圾收集点",
 	cunjie.KindTransferStation: "垃圾压缩中转站", cunjie.KindPublicToilet: "公厕", cunjie.KindHouseholdToilet: "户厕改造",
-	cunjie.KindDemolition: "危旧房拆除", cunjie.KindHousingReform: "农村安居工程",
+	cunjie.KindDemolition: "危旧房拆除", cunjie.KindHousingReform: "农村安居工程", cunjie.KindHousehold: "农户",
 }
 
 const labelsCSS = `@page{size:A4;margin:0}

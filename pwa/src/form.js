@@ -5,15 +5,36 @@
 // set are not shown (names and money for a cleaner) or shown fixed (the
 // settled fields of an accepted record): left out, the server keeps them.
 
-import { attrsOf, allowedValues, editable } from './schema.js';
+import { attrsOf, allowedValues, editable, titleOf } from './schema.js';
 import { t, valueLabel } from './i18n.js';
 import { h, field, setError, toast } from './ui.js';
 import { savePhoto, photoURL } from './photos.js';
 import { del } from './idb.js';
+import { featuresIn } from './features.js';
 
-function control(spec, value, role, cur) {
+// linkControl offers the records of the village a link may name (a
+// toilet's household, a new house's old one), by code and name; the
+// stored value stays chosen until they are read from the phone's copy.
+function linkControl(spec, value, village) {
+  const sel = h('select', { id: `attr-${spec.name}`, name: spec.name },
+    h('option', { value: '' }, t('common.unset')), value ? h('option', { value }, value) : null);
+  sel.value = value || '';
+  featuresIn(village).then((fs) => {
+    const options = fs.filter((f) => f.kind === spec.link)
+      .sort((a, b) => String(a.code || '~').localeCompare(String(b.code || '~')))
+      .map((f) => h('option', { value: f.id }, [f.code, titleOf(f)].filter(Boolean).join(' ') || t(`kind.${f.kind}`)));
+    const chosen = sel.value;
+    sel.replaceChildren(h('option', { value: '' }, t('common.unset')), ...options);
+    if (chosen && !options.some((o) => o.value === chosen)) sel.append(h('option', { value: chosen }, chosen));
+    sel.value = chosen;
+  });
+  return sel;
+}
+
+function control(spec, value, role, cur, village) {
   const id = `attr-${spec.name}`;
   const hint = spec.def !== undefined ? valueLabel(spec.name, spec.def) : '';
+  if (spec.link) return linkControl(spec, value, village);
   switch (spec.type) {
     case 'int':
     case 'number':
@@ -46,17 +67,18 @@ function control(spec, value, role, cur) {
     case 'text':
       return h('textarea', { id, name: spec.name, rows: 2, maxLength: spec.maxLen, value: value ?? '' });
     default:
-      return h('input', { id, name: spec.name, type: 'text', maxLength: spec.maxLen, value: value ?? '', autocomplete: 'off' });
+      return h('input', { id, name: spec.name, type: spec.input || 'text', maxLength: spec.maxLen, value: value ?? '', autocomplete: 'off' });
   }
 }
 
 // attrForm returns the form's element and read(), which gives the attrs
 // or null after marking the fields that are wrong.
-// cur is the stored feature's attrs when editing one.
-export function attrForm(kind, attrs = {}, role = '', cur = undefined) {
+// cur is the stored feature's attrs when editing one; village is the one
+// whose records a link may name.
+export function attrForm(kind, attrs = {}, role = '', cur = undefined, village = '') {
   const specs = attrsOf(kind).filter((s) => !s.staffOnly || editable(kind, s, role, undefined));
   const controls = specs.map((s) => {
-    const c = control(s, attrs[s.name], role, cur);
+    const c = control(s, attrs[s.name], role, cur, village);
     if (!editable(kind, s, role, cur)) c.disabled = true;
     return [s, c];
   });

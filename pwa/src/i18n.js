@@ -559,6 +559,31 @@ const zh = {
   'wb.never': '从未同步',
   'wb.pending': '待传 {n}',
   'wb.stale': '{n} 天以上未同步',
+
+  // The household file (一户一档, issue 17): the kind, its attributes and its page.
+  'kind.household': '农户',
+  'attr.household': '所属农户',
+  'attr.address': '地址（自然村、门牌）',
+  'attr.members': '家庭人口',
+  'attr.phone': '联系电话',
+  'household.title': '一户一档',
+  'household.open': '一户一档',
+  'household.records': '关联记录',
+  'household.noRecords': '还没有关联的户厕、安居工程或拆旧记录',
+  'household.photos': '照片（按时间）',
+  'household.noPhotos': '暂无照片',
+  'household.checks': '一户一宅、一户一厕',
+  'household.noChecks': '未发现重复',
+  'household.check.one_household_one_homestead': '一户一宅：{n} 条安居工程记录',
+  'household.check.one_household_one_toilet': '一户一厕：{n} 条改厕记录',
+  'household.basis.household': '都关联本户',
+  'household.basis.head': '户主同名，请核实',
+  'household.print': '打印',
+  'household.local': '没有网络：按本机数据显示，每条记录只有最近几次进度',
+  'household.notFound': '找不到这户',
+  'household.add': '登记{kind}',
+  'household.printed': '打印时间 {at}',
+  'household.stageBy': '{stage} · {by} · {at}',
 };
 
 const en = {
@@ -1100,6 +1125,31 @@ const en = {
   'wb.never': 'never synced',
   'wb.pending': '{n} waiting',
   'wb.stale': 'not synced for {n}+ days',
+
+  // The household file (一户一档, issue 17): the kind, its attributes and its page.
+  'kind.household': 'Household',
+  'attr.household': 'Household',
+  'attr.address': 'Address (hamlet, house number)',
+  'attr.members': 'Members',
+  'attr.phone': 'Phone',
+  'household.title': 'Household file',
+  'household.open': 'Household file',
+  'household.records': 'Linked records',
+  'household.noRecords': 'No toilet, housing or demolition record is linked yet',
+  'household.photos': 'Photos (by time)',
+  'household.noPhotos': 'No photos yet',
+  'household.checks': 'One homestead, one toilet',
+  'household.noChecks': 'No duplicates found',
+  'household.check.one_household_one_homestead': 'One homestead: {n} housing-reform records',
+  'household.check.one_household_one_toilet': 'One toilet: {n} toilet-reform records',
+  'household.basis.household': 'all linked to this household',
+  'household.basis.head': 'same head\'s name: check',
+  'household.print': 'Print',
+  'household.local': 'Offline: from this phone\'s copy, with each record\'s latest stages only',
+  'household.notFound': 'No such household',
+  'household.add': 'Record its {kind}',
+  'household.printed': 'Printed {at}',
+  'household.stageBy': '{stage} · {by} · {at}',
 };
 
 const TABLE = { 'zh-CN': zh, en };

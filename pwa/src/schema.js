@@ -7,6 +7,10 @@
 
 const facilityStatus = ['ok', 'full', 'overflowing', 'damaged'];
 const builtYear = { name: 'built_year', type: 'int', min: 1950, max: 2100 };
+// A household's works name their household (一户一档): link is the kind
+// of record the attribute holds the id of; the form offers those of the
+// village.
+const householdLink = { name: 'household', type: 'string', maxLen: 64, link: 'household' };
 
 // Attributes every kind may carry, shown after the kind's own.
 const common = [
@@ -69,6 +73,7 @@ export const KINDS = {
       { name: 'subsidy_yuan', type: 'number', min: 0, max: 1000000, staffOnly: true, settled: true },
       { name: 'stage', type: 'enum', values: ['planned', 'building', 'done', 'accepted'], def: 'planned', settled: true },
       { name: 'completed_on', type: 'date', settled: true },
+      householdLink,
     ],
     events: ['stage_changed', 'inspected', 'corrected'],
     settledStages: ['accepted'],
@@ -81,6 +86,7 @@ export const KINDS = {
       { name: 'area_m2', type: 'number', min: 1, max: 10000, settled: true },
       { name: 'stage', type: 'enum', values: ['surveyed', 'scheduled', 'demolished'], def: 'surveyed', settled: true },
       { name: 'demolished_on', type: 'date', settled: true },
+      householdLink,
     ],
     events: ['stage_changed', 'inspected', 'corrected'],
     settledStages: ['demolished'],
@@ -95,12 +101,25 @@ export const KINDS = {
       { name: 'plot_area_m2', type: 'number', min: 1, max: 10000 },
       { name: 'building_area_m2', type: 'number', min: 1, max: 10000, settled: true },
       { name: 'one_household_one_homestead', type: 'bool' },
-      { name: 'old_house', type: 'string', maxLen: 64 },
+      { name: 'old_house', type: 'string', maxLen: 64, link: 'demolition' },
       { name: 'stage', type: 'enum', values: ['surveyed', 'applied', 'approved', 'started', 'completed', 'accepted'], def: 'surveyed', settled: true },
       { name: 'completed_on', type: 'date', settled: true },
+      householdLink,
     ],
     events: ['stage_changed', 'inspected', 'corrected'],
     settledStages: ['completed', 'accepted'],
+  },
+  // 农户（一户一档）: the household its toilet, housing reform and
+  // demolished old house link to; no state of its own.
+  household: {
+    color: '#d81b60',
+    attrs: [
+      { name: 'household_head', type: 'string', maxLen: 32, staffOnly: true, must: true },
+      { name: 'address', type: 'string', maxLen: 100 },
+      { name: 'members', type: 'int', min: 1, max: 50 },
+      { name: 'phone', type: 'string', maxLen: 20, staffOnly: true, input: 'tel' },
+    ],
+    events: ['inspected'],
   },
 };
 
@@ -152,10 +171,10 @@ export function allStates() {
 }
 
 // The field that names a feature in a list: a household's head, a house's
-// owner, or the free name.
+// owner, the free name, or a household's address (all a cleaner sees).
 export function titleOf(f) {
   const a = f.attrs || {};
-  return a.household_head || a.owner || a.name || '';
+  return a.household_head || a.owner || a.name || a.address || '';
 }
 
 // Who may change what, as the server's rules (rules.go) say: names and

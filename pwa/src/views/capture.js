@@ -10,7 +10,7 @@ import { watchGps, gpsMessage } from '../gps.js';
 import { uuid } from '../api.js';
 import { enqueue, replaceOp, listOps } from '../outbox.js';
 import { localFeature } from '../features.js';
-import { app, sync } from '../state.js';
+import { app, sync, currentVillage } from '../state.js';
 import { get, put } from '../idb.js';
 import { PinMap } from '../map.js';
 
@@ -136,9 +136,10 @@ function round(x, digits) {
   return Math.round(x * f) / f;
 }
 
-// captureForm shows the form for a new feature of kind, for an edit of an
+// captureForm shows the form for a new feature of kind (of household, a
+// household's id, when recorded from its file), for an edit of an
 // existing feature (editId), or for a refused op being corrected (redoSeq).
-export async function captureForm(main, { kind, editId, redoSeq }) {
+export async function captureForm(main, { kind, editId, redoSeq, household }) {
   let base = null; // the feature edited
   let redo = null; // the refused op corrected
   if (editId) {
@@ -158,7 +159,10 @@ export async function captureForm(main, { kind, editId, redoSeq }) {
   const title = t(base || redo ? 'capture.edit' : 'capture.new', { kind: t(`kind.${kind}`) });
   const save = h('button.primary#save', { type: 'button', disabled: true }, t('common.save'));
   const place = placeBox((ok) => { save.disabled = !ok; }, start ? start.location : null);
-  const form = attrForm(kind, start ? start.attrs : {}, role, base ? base.attrs : undefined);
+  const home = household ? await localFeature(household) : null;
+  const village = (start && start.village) || (home && home.village) || currentVillage();
+  const form = attrForm(kind, start ? start.attrs : home ? { household: home.id } : {}, role, base ? base.attrs : undefined, village);
+  const back = base ? `#/f/${base.id}` : redo ? '#/outbox' : home ? `#/household/${home.id}` : '#/capture';
   // Staff changing a settled record, or setting a stage back, say why:
   // the server keeps it in the record's history.
   const reason = h('input#reason', { type: 'text', maxLength: 500, autocomplete: 'off', placeholder: t('capture.reasonHint') });
@@ -207,7 +211,7 @@ export async function captureForm(main, { kind, editId, redoSeq }) {
     photos.saved();
     toast(t(base || redo ? 'capture.savedEdit' : 'capture.saved'));
     sync();
-    if (location.hash === here) location.hash = base ? `#/f/${base.id}` : redo ? '#/outbox' : '#/capture';
+    if (location.hash === here) location.hash = back;
   });
 
   main.append(
@@ -216,7 +220,7 @@ export async function captureForm(main, { kind, editId, redoSeq }) {
     form.el,
     reasonField,
     photos.el,
-    h('div.actions', h('a.button', { href: base ? `#/f/${base.id}` : redo ? '#/outbox' : '#/capture' }, t('common.back')), save),
+    h('div.actions', h('a.button', { href: back }, t('common.back')), save),
   );
   return () => {
     place.stop();

@@ -18,10 +18,18 @@ export function attrTable(f) {
   for (const a of attrsOf(f.kind)) {
     const v = (f.attrs || {})[a.name];
     if (v === undefined || v === null || v === '') continue;
-    const shown = a.type === 'enum' || a.type === 'bool' ? valueLabel(a.name, v) : String(v);
+    const shown = a.link ? linkTo(a.link, v) : a.type === 'enum' || a.type === 'bool' ? valueLabel(a.name, v) : String(v);
     rows.push(h('tr', h('th', t(`attr.${a.name}`)), h('td', { dataset: { attr: a.name } }, shown)));
   }
   return h('table.attrs-table', rows);
+}
+
+// linkTo is a link to the record id of kind (a household opens its file),
+// named by its code and name once read from the phone's copy.
+function linkTo(kind, id) {
+  const a = h('a', { href: kind === 'household' ? `#/household/${encodeURIComponent(id)}` : `#/f/${encodeURIComponent(id)}` }, id);
+  localFeature(id).then((g) => { if (g) a.textContent = [g.code, titleOf(g)].filter(Boolean).join(' ') || t(`kind.${g.kind}`); });
+  return a;
 }
 
 export function eventLine(f, e) {
@@ -61,6 +69,7 @@ export async function detailView(main, id) {
     if (fl.possibleDuplicate) flags.push(t('flag.possibleDuplicate'));
     if (fl.photosPending && fl.photosPending.length) flags.push(t('flag.photosPending'));
     const events = [...(f.events || [])].reverse();
+    const file = f.kind === 'household' ? f.id : (f.attrs || {}).household;
     add(box,
       h('h2', dot(KINDS[f.kind].color, stateColor(state)), ` ${titleOf(f) || t(`kind.${f.kind}`)}`),
       h('p.sub', t(`kind.${f.kind}`), state ? ` · ${valueLabel(statusAttr(f.kind), state)}` : '',
@@ -79,6 +88,7 @@ export async function detailView(main, id) {
       h('h3', t('detail.events')),
       events.length ? h('ul.events', events.map((e) => eventLine(f, e))) : h('p.empty', t('detail.noEvents')),
       h('div.actions',
+        file ? h('a.button#household-link', { href: `#/household/${encodeURIComponent(file)}` }, t('household.open')) : null,
         h('a.button', { href: `#/map/${f.id}` }, t('detail.onMap')),
         app.session?.user?.role !== 'cleaner' && !f.unsentCreate
           ? h('a.button#history', { href: `#/history/${f.id}` }, t('history.open')) : null,
