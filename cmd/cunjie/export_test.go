@@ -161,7 +161,7 @@ func TestExportXLSX(t *testing.T) {
 		t.Fatalf("not a workbook: %v", err)
 	}
 	defer f.Close()
-	wantSheets := []string{"垃圾桶", "垃圾池", "垃圾收集点", "垃圾压缩中转站", "公厕", "户厕改造", "危旧房拆除", "农村安居工程"}
+	wantSheets := []string{"垃圾桶", "垃圾池", "垃圾收集点", "垃圾压缩中转站", "公厕", "户厕改造", "危旧房拆除", "农村安居工程", "农户"}
 	if got := f.GetSheetList(); !slices.Equal(got, wantSheets) {
 		t.Fatalf("sheets %v, want %v", got, wantSheets)
 	}

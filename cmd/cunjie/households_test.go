@@ -188,6 +188,11 @@ func TestHouseholdLinks(t *testing.T) {
 	if r := tw.clean.do("GET", "/api/v1/villages/"+tw.v1+"/households/checks", nil); r.Status != 403 {
 		t.Errorf("a cleaner reads the checks: %d", r.Status)
 	}
+	// Households are counted once: the two household records, and the two
+	// housing-reform records that name none; the linked toilets not.
+	if n := tw.insp.must(200, "GET", "/api/v1/villages/"+tw.v1+"/coverage", nil).Map()["households"]; n != 4.0 {
+		t.Errorf("coverage counts %v households, want 4", n)
+	}
 
 	// The file: the staff see the name and the check; a cleaner neither
 	// the name nor the phone, but the check.

@@ -12,12 +12,13 @@ import { uuid } from '../api.js';
 import { enqueue } from '../outbox.js';
 import { app, sync, onChange } from '../state.js';
 
-// attrTable lists a feature's attributes with their labels.
-export function attrTable(f) {
+// attrTable lists a feature's attributes with their labels, but those
+// named in skip.
+export function attrTable(f, skip = []) {
   const rows = [];
   for (const a of attrsOf(f.kind)) {
     const v = (f.attrs || {})[a.name];
-    if (v === undefined || v === null || v === '') continue;
+    if (v === undefined || v === null || v === '' || skip.includes(a.name)) continue;
     const shown = a.link ? linkTo(a.link, v) : a.type === 'enum' || a.type === 'bool' ? valueLabel(a.name, v) : String(v);
     rows.push(h('tr', h('th', t(`attr.${a.name}`)), h('td', { dataset: { attr: a.name } }, shown)));
   }
@@ -81,6 +82,7 @@ export async function detailView(main, id) {
         href: `#/f/${f.id}/event/${type}`, dataset: { event: type },
       }, t(`event.${type}`)))),
       attrTable(f),
+      file ? h('div.event-buttons', h('a.button#household-link', { href: `#/household/${encodeURIComponent(file)}` }, t('household.open'))) : null,
       f.location ? h('p.loc', `${t('detail.location')}: ${f.location.lat.toFixed(6)}, ${f.location.lon.toFixed(6)}`,
         f.location.accuracy ? ` ±${Math.round(f.location.accuracy)} m` : '') : null,
       flags.length ? h('p.flags', `${t('detail.flags')}: ${flags.join('、')}`) : null,
@@ -88,7 +90,6 @@ export async function detailView(main, id) {
       h('h3', t('detail.events')),
       events.length ? h('ul.events', events.map((e) => eventLine(f, e))) : h('p.empty', t('detail.noEvents')),
       h('div.actions',
-        file ? h('a.button#household-link', { href: `#/household/${encodeURIComponent(file)}` }, t('household.open')) : null,
         h('a.button', { href: `#/map/${f.id}` }, t('detail.onMap')),
         app.session?.user?.role !== 'cleaner' && !f.unsentCreate
           ? h('a.button#history', { href: `#/history/${f.id}` }, t('history.open')) : null,

@@ -12,7 +12,7 @@ import { api } from '../api.js';
 import { localFeature, featuresIn } from '../features.js';
 import { photoURL } from '../photos.js';
 import { attrTable } from './detail.js';
-import { villageName } from '../state.js';
+import { villageName, onChange } from '../state.js';
 
 const WORKS = ['household_toilet', 'housing_reform', 'demolition'];
 const CHECKED = { housing_reform: 'one_household_one_homestead', household_toilet: 'one_household_one_toilet' };
@@ -35,7 +35,8 @@ export async function householdView(main, id) {
     return null;
   }
   drawFile(box, file, local);
-  return null;
+  // The phone's copy arriving names the village and the linked records.
+  return onChange((what) => { if (what === 'data') drawFile(box, file, local); });
 }
 
 // localFile makes the file from the phone's copy as the server makes it:
@@ -87,6 +88,7 @@ function when(iso) {
 const who = (s) => s.byName || s.by || '';
 
 function drawFile(box, file, local) {
+  box.replaceChildren();
   const hh = file.household;
   const kinds = file.records.map((r) => r.feature.kind);
   add(box,
@@ -101,13 +103,14 @@ function drawFile(box, file, local) {
         : h('p.ok', t('household.noChecks'))),
     h('h3', t('household.records')),
     file.records.length ? file.records.map(recordCard) : h('p.empty', t('household.noRecords')),
+    h('div.event-buttons.no-print', WORKS.filter((k) => !kinds.includes(k)).map((k) => h('a.button', {
+      href: `#/capture/${k}/${encodeURIComponent(hh.id)}`, dataset: { add: k },
+    }, t('household.add', { kind: t(`kind.${k}`) })))),
     h('h3', t('household.photos')),
     file.photos.length ? h('div.photo-grid#household-photos', file.photos.map(photoFigure)) : h('p.empty', t('household.noPhotos')),
     h('div.actions.no-print',
       h('button.primary#household-print', { type: 'button', onclick: () => window.print() }, t('household.print')),
-      h('a.button', { href: `#/f/${encodeURIComponent(hh.id)}` }, t('detail.record')),
-      WORKS.filter((k) => !kinds.includes(k)).map((k) => h('a.button', { href: `#/capture/${k}/${encodeURIComponent(hh.id)}`, dataset: { add: k } },
-        t('household.add', { kind: t(`kind.${k}`) })))),
+      h('a.button#household-details', { href: `#/f/${encodeURIComponent(hh.id)}` }, t('map.details'))),
     h('p.print-only.sub', t('household.printed', { at: when(new Date().toISOString()) })));
 }
 
@@ -119,7 +122,7 @@ function recordCard(r) {
     h('h3', dot(KINDS[f.kind] ? KINDS[f.kind].color : '#000'), ` ${t(`kind.${f.kind}`)}`,
       f.code ? ` · ${f.code}` : '', state ? ` · ${valueLabel(attr, state)}` : '',
       h('a.no-print.open', { href: `#/f/${encodeURIComponent(f.id)}` }, ' ›')),
-    attrTable(f),
+    attrTable(f, ['household']), // its household is this one
     r.stages.length ? h('ol.stages', r.stages.map((s) => h('li', { dataset: { stage: s.stage } },
       h('b', valueLabel(attr, s.stage)), ` · ${who(s)} · ${when(s.at)}`, s.note ? h('small', ` ${s.note}`) : null))) : null);
 }
@@ -127,7 +130,7 @@ function recordCard(r) {
 // photoFigure is a photo with what it shows: of which record, at which
 // stage (or event), when and by whom.
 function photoFigure(p) {
-  const img = h('img', { alt: '', loading: 'lazy' });
+  const img = h('img', { alt: '' }); // not lazy: a print must have them all
   const what = p.stage ? valueLabel(statusAttr(p.kind), p.stage) : p.event ? t(`event.${p.event}`) : '';
   const fig = h('figure', { dataset: { photo: p.photo } }, img,
     h('figcaption', t(`kind.${p.kind}`), what ? ` · ${what}` : '', h('br'), `${when(p.at)} · ${who(p)}`));
