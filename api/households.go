@@ -62,20 +62,20 @@ func (s *Server) linked(ctx context.Context, u *cunjie.User, village string, x *
 type HouseholdFile struct {
 	Household *cunjie.Feature         `json:"household"`
 	Records   []HouseholdRecord       `json:"records"`
-	Photos    []Step                  `json:"photos"`
+	Photos    []FileStep              `json:"photos"`
 	Checks    []cunjie.HouseholdCheck `json:"checks"`
 }
 
 // HouseholdRecord is one record of a household's file.
 type HouseholdRecord struct {
 	Feature *cunjie.Feature `json:"feature"`
-	Stages  []Step          `json:"stages"`
+	Stages  []FileStep      `json:"stages"`
 }
 
-// Step is a stage a record reached, or a photo taken of it: who, when.
+// FileStep is a stage a record reached, or a photo taken of it: who, when.
 // A stage set by an event is dated by the event (when it happened, the
 // phone may have been offline); one set by an edit, by the server.
-type Step struct {
+type FileStep struct {
 	Stage   string      `json:"stage,omitempty"`
 	Photo   string      `json:"photo,omitempty"`
 	Feature string      `json:"feature,omitempty"`
@@ -112,7 +112,7 @@ func (s *Server) householdFile(c *fiber.Ctx) error {
 		return err
 	}
 	records := cunjie.HouseholdRecords(hh, fs)
-	file := HouseholdFile{Household: shown(u, hh), Records: []HouseholdRecord{}, Photos: []Step{}}
+	file := HouseholdFile{Household: shown(u, hh), Records: []HouseholdRecord{}, Photos: []FileStep{}}
 	for _, f := range append([]*cunjie.Feature{hh}, records...) {
 		events, audit, err := s.store.History(ctx, f.ID, f.Changes)
 		if err != nil {
@@ -123,7 +123,7 @@ func (s *Server) householdFile(c *fiber.Ctx) error {
 			file.Records = append(file.Records, HouseholdRecord{Feature: shown(u, f), Stages: named(stagesOf(f, events, audit), names)})
 		}
 	}
-	slices.SortStableFunc(file.Photos, func(a, b Step) int { return a.At.Compare(b.At) })
+	slices.SortStableFunc(file.Photos, func(a, b FileStep) int { return a.At.Compare(b.At) })
 	file.Photos = named(file.Photos, names)
 	file.Checks = cunjie.ChecksOf(cunjie.HouseholdChecks(fs), hh, records)
 	if !cunjie.SeesPersonal(u.Role) {
@@ -147,7 +147,7 @@ func (s *Server) userNames(ctx context.Context) (map[string]string, error) {
 	return out, nil
 }
 
-func named(steps []Step, names map[string]string) []Step {
+func named(steps []FileStep, names map[string]string) []FileStep {
 	for i := range steps {
 		steps[i].ByName = names[steps[i].By]
 	}
@@ -158,18 +158,18 @@ func named(steps []Step, names map[string]string) []Step {
 // the one it was created in, then each event that set one, and each edit
 // that changed it without a correction event of its own (a correction
 // is an event, listed already).
-func stagesOf(f *cunjie.Feature, events []cunjie.Event, audit []cunjie.AuditEntry) []Step {
+func stagesOf(f *cunjie.Feature, events []cunjie.Event, audit []cunjie.AuditEntry) []FileStep {
 	attr := cunjie.StatusAttr(f.Kind)
 	if attr != "stage" {
-		return []Step{}
+		return []FileStep{}
 	}
 	first, _ := f.Attrs[attr].(string)
-	var steps []Step
+	var steps []FileStep
 	made := map[string]bool{}
 	for _, e := range events {
 		made[e.ID] = true
 		if e.Status != "" {
-			steps = append(steps, Step{Stage: e.Status, Event: e.Type, Note: e.Note, By: e.By, At: e.At})
+			steps = append(steps, FileStep{Stage: e.Status, Event: e.Type, Note: e.Note, By: e.By, At: e.At})
 		}
 	}
 	found := false
@@ -184,20 +184,20 @@ func stagesOf(f *cunjie.Feature, events []cunjie.Event, audit []cunjie.AuditEntr
 		}
 		if a.Action == "update" && !made[correctionID(a.Op)] {
 			to, _ := ch.To.(string)
-			steps = append(steps, Step{Stage: to, By: a.By, At: a.At})
+			steps = append(steps, FileStep{Stage: to, By: a.By, At: a.At})
 		}
 	}
-	slices.SortStableFunc(steps, func(a, b Step) int { return a.At.Compare(b.At) })
-	return append([]Step{{Stage: first, By: f.CreatedBy, At: f.CreatedAt}}, steps...)
+	slices.SortStableFunc(steps, func(a, b FileStep) int { return a.At.Compare(b.At) })
+	return append([]FileStep{{Stage: first, By: f.CreatedBy, At: f.CreatedAt}}, steps...)
 }
 
 // photosOf lists f's photos, each dated by the write that attached it
 // (its creation, or the last edit that added it), and its events', each
 // with the stage the write set, if it set one.
-func photosOf(f *cunjie.Feature, events []cunjie.Event, audit []cunjie.AuditEntry) []Step {
-	var out []Step
+func photosOf(f *cunjie.Feature, events []cunjie.Event, audit []cunjie.AuditEntry) []FileStep {
+	var out []FileStep
 	for _, p := range f.Photos {
-		ph := Step{Photo: p, Feature: f.ID, Kind: f.Kind, By: f.CreatedBy, At: f.CreatedAt}
+		ph := FileStep{Photo: p, Feature: f.ID, Kind: f.Kind, By: f.CreatedBy, At: f.CreatedAt}
 		for _, a := range audit {
 			if ch, ok := a.Changes["photos"]; ok && slices.Contains(idList(ch.To), p) && !slices.Contains(idList(ch.From), p) {
 				ph.By, ph.At = a.By, a.At
@@ -208,7 +208,7 @@ func photosOf(f *cunjie.Feature, events []cunjie.Event, audit []cunjie.AuditEntr
 	}
 	for _, e := range events {
 		for _, p := range e.Photos {
-			out = append(out, Step{Photo: p, Feature: f.ID, Kind: f.Kind, Stage: e.Status, Event: e.Type, Note: e.Note, By: e.By, At: e.At})
+			out = append(out, FileStep{Photo: p, Feature: f.ID, Kind: f.Kind, Stage: e.Status, Event: e.Type, Note: e.Note, By: e.By, At: e.At})
 		}
 	}
 	return out

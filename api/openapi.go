@@ -155,10 +155,10 @@ var schemas = map[string]any{
 	"HouseholdCheck": obj(map[string]any{"rule": map[string]any{"type": "string", "enum": []string{cunjie.RuleOneHomestead, cunjie.RuleOneToilet}},
 		"basis": map[string]any{"type": "string", "enum": []string{"household", "head"}}, "household": str, "householdHead": str, "features": strArr, "codes": strArr}),
 	"HouseholdChecks": obj(map[string]any{"village": str, "checks": map[string]any{"type": "array", "items": ref("HouseholdCheck")}}),
-	"Step":            obj(map[string]any{"stage": str, "photo": str, "feature": str, "kind": kindT, "event": str, "note": str, "by": str, "byName": str, "at": str}),
+	"FileStep":        obj(map[string]any{"stage": str, "photo": str, "feature": str, "kind": kindT, "event": str, "note": str, "by": str, "byName": str, "at": str}),
 	"HouseholdFile": obj(map[string]any{"household": ref("Feature"),
-		"records": map[string]any{"type": "array", "items": obj(map[string]any{"feature": ref("Feature"), "stages": map[string]any{"type": "array", "items": ref("Step")}})},
-		"photos":  map[string]any{"type": "array", "items": ref("Step"), "description": "every photo of the household and its records, oldest first"},
+		"records": map[string]any{"type": "array", "items": obj(map[string]any{"feature": ref("Feature"), "stages": map[string]any{"type": "array", "items": ref("FileStep")}})},
+		"photos":  map[string]any{"type": "array", "items": ref("FileStep"), "description": "every photo of the household and its records, oldest first"},
 		"checks":  map[string]any{"type": "array", "items": ref("HouseholdCheck")}}),
 	"VillageDetail": obj(map[string]any{"code": str, "name": str, "town": str, "areaKm2": num, "boundary": map[string]any{"type": "object", "description": "GeoJSON Polygon or MultiPolygon"}}),
 
