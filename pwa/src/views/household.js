@@ -42,7 +42,7 @@ export async function householdView(main, id) {
 // localFile makes the file from the phone's copy as the server makes it:
 // the records that name the household, and the old house its new house
 // names; their stages from their latest events; every photo they keep.
-export async function localFile(id) {
+async function localFile(id) {
   const hh = await localFeature(id);
   if (!hh || hh.kind !== 'household') return null;
   const fs = await featuresIn(hh.village);
