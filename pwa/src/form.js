@@ -11,9 +11,12 @@ import { h, field, setError, toast } from './ui.js';
 import { savePhoto, photoURL } from './photos.js';
 import { del } from './idb.js';
 
+// LINE is the most characters of text that one line of input holds.
+const LINE = 100;
+
 function control(spec, value, role, cur) {
   const id = `attr-${spec.name}`;
-  const hint = spec.def !== undefined ? valueLabel(spec.name, spec.def) : '';
+  const hint = spec.default !== undefined ? valueLabel(spec.name, spec.default) : '';
   switch (spec.type) {
     case 'int':
     case 'number':
@@ -43,9 +46,9 @@ function control(spec, value, role, cur) {
     }
     case 'date':
       return h('input', { id, name: spec.name, type: 'date', value: value ?? '' });
-    case 'text':
-      return h('textarea', { id, name: spec.name, rows: 2, maxLength: spec.maxLen, value: value ?? '' });
     default:
+      // Long free text (a note) gets a box of two lines; names a line.
+      if (spec.maxLen > LINE) return h('textarea', { id, name: spec.name, rows: 2, maxLength: spec.maxLen, value: value ?? '' });
       return h('input', { id, name: spec.name, type: 'text', maxLength: spec.maxLen, value: value ?? '', autocomplete: 'off' });
   }
 }
@@ -85,7 +88,7 @@ export function attrForm(kind, attrs = {}, role = '', cur = undefined) {
           else out[s.name] = n;
         } else if (s.type === 'bool') {
           out[s.name] = raw === 'true';
-        } else if ((s.type === 'string' || s.type === 'text') && s.maxLen && [...raw].length > s.maxLen) {
+        } else if (s.type === 'string' && s.maxLen && [...raw].length > s.maxLen) {
           problem = t('form.tooLong', { n: s.maxLen });
         } else {
           out[s.name] = raw;
