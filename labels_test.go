@@ -7,7 +7,9 @@ import (
 	"unicode"
 )
 
-func hasHan(s string) bool { return strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) }) >= 0 }
+func hasHan(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) }) >= 0
+}
 
 // schemaKeys lists every label key the schema needs: each kind, attribute,
 // enum value and event type.
