@@ -7,9 +7,11 @@
 //     ({ received, total }) => { ... });   // total is 0 when unknown
 //
 // It resolves with { bytes } once the browser has the file; it throws the
-// api's errors (ApiError, NetworkError) as api() does.
+// api's errors (ApiError, NetworkError) as api() does. downloadShown does
+// the same with the progress and the outcome written in an element.
 
 import { api } from './api.js';
+import { t } from './i18n.js';
 
 export async function download(url, filename, onProgress) {
   const res = await api('GET', url, { raw: true });
@@ -34,6 +36,18 @@ export async function download(url, filename, onProgress) {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
   return { bytes: received };
+}
+
+// downloadShown downloads with the bytes received shown in el, then the
+// size of the file or what went wrong. It never throws.
+export async function downloadShown(url, filename, el) {
+  try {
+    const { bytes } = await download(url, filename,
+      ({ received }) => { el.textContent = t('download.received', { n: formatBytes(received) }); });
+    el.textContent = t('download.done', { n: formatBytes(bytes) });
+  } catch (err) {
+    el.textContent = t('office.loadFailed', { msg: err.message });
+  }
 }
 
 // formatBytes writes a byte count as people read it: 812 B, 35.2 KB, 4.1 MB.

@@ -11,6 +11,7 @@ import { localProblems } from '../assess.js';
 import { villageSelect } from './list.js';
 import { FeatureMap } from '../map.js';
 import { thumbs, eventLine } from './detail.js';
+import { featureExports } from './exports.js';
 
 // Filters live as long as the page, so coming back to the map keeps them.
 const hiddenKinds = new Set();
@@ -99,8 +100,12 @@ export async function mapView(main, focus) {
   window.addEventListener('online', showNote);
   window.addEventListener('offline', showNote);
   const locate = h('button.locate', { type: 'button', 'aria-label': t('map.you'), onclick: () => fm && fm.centreOn(recentFix()) }, '◎');
+  // The office's exports of the village shown, in a panel over the map.
+  const exportsRow = featureExports(() => village);
+  const exportsPanel = exportsRow && h('div.panel.exports-panel#exports-panel', { hidden: true }, exportsRow);
+  const exportsButton = exportsRow && h('button.map-exports#exports-button', { type: 'button', onclick: toggle(exportsPanel) }, t('exports.button'));
   main.classList.add('full');
-  main.append(h('div.map-wrap', tools, layers, legend, mapEl, note, locate));
+  main.append(h('div.map-wrap', tools, layers, legend, mapEl, note, locate, exportsButton, exportsPanel));
 
   fm = new FeatureMap(mapEl, { cfg: app.config, popup });
 

@@ -16,6 +16,7 @@ import { getAll } from '../idb.js';
 import { attrTable, thumbs } from './detail.js';
 import { problemRow } from './problems.js';
 import { oneLine } from './errview.js';
+import { featureExports } from './exports.js';
 
 const isAdmin = () => app.session?.user?.role === 'admin';
 
@@ -282,6 +283,7 @@ export async function villageView(main, code) {
   add(main,
     title,
     h('p.sub#village-sub', code),
+    featureExports(() => code),
     h('div.cols', h('div', counts, flags, coverage), h('div', trendBox, problemsBox, activity)),
     h('div.toolbar', h('a.button', { href: '#/villages' }, t('villages.title')), onMap));
 
@@ -427,6 +429,7 @@ export async function reportView(main) {
   const out = h('div#report-out');
   add(main, h('h2', t('report.title')),
     h('div.toolbar', field(t('report.from'), from), field(t('report.to'), to), run),
+    featureExports(() => ''),
     out);
 
   async function draw() {

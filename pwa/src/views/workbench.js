@@ -7,7 +7,7 @@ import { t, formatTime } from '../i18n.js';
 import { h, add, clear } from '../ui.js';
 import { api } from '../api.js';
 import { app, chooseVillage } from '../state.js';
-import { download, formatBytes } from '../download.js';
+import { downloadShown } from '../download.js';
 
 // STALE_DAYS: a phone not heard from for this long is marked.
 const STALE_DAYS = 3;
@@ -46,15 +46,8 @@ export async function workbenchView(main) {
     type: 'button',
     onclick: async () => {
       noticeBtn.disabled = true;
-      try {
-        const { bytes } = await download(`/api/v1/assessments/${m}/notice.docx`, `月度考评通报-${m}.docx`,
-          ({ received }) => { progress.textContent = t('wb.received', { n: formatBytes(received) }); });
-        progress.textContent = t('wb.downloaded', { n: formatBytes(bytes) });
-      } catch (err) {
-        progress.textContent = t('office.loadFailed', { msg: err.message });
-      } finally {
-        noticeBtn.disabled = false;
-      }
+      await downloadShown(`/api/v1/assessments/${m}/notice.docx`, `月度考评通报-${m}.docx`, progress);
+      noticeBtn.disabled = false;
     },
   }, t('wb.notice'));
   add(main,
