@@ -4,7 +4,9 @@
 // on the map), fixes it offline with an after photo, and it syncs; the
 // inspector accepts the fix; the ranking shows the village's score, with
 // the trend chart and a working XLSX export; the town office's pages (a
-// village, the report, users, villages) work on a desktop in two columns;
+// village, the report, users, villages) work on a desktop in two columns,
+// and their feature exports (CSV, Excel, GeoJSON, KML; the map's too) hold
+// Chinese values where people read them and machine values for GIS;
 // a closed month refuses a later inspection, which the outbox shows.
 // Every check reads the server's API as well as the page, so a step that
 // does not reach the server fails. The steps build on each other and run
@@ -387,6 +389,7 @@ test('6. the town office on a desktop: village page, report, users, two columns'
   assert.match(sum.paragraph, /考评/);
   await shot(page, '6-report-desktop');
   // The town's features for GIS tools keep their machine values.
+  assert.match(await page.textContent('.feature-exports'), /导出要素 · 全镇/);
   const town = JSON.parse(await exported(page, '#features-geojson'));
   assert.ok(town.features.length > csv.length, `${town.features.length} features in the town`);
   for (const f of town.features) assert.ok(MACHINE.has(f.properties.status), `GeoJSON status ${f.properties.status}`);

@@ -31,6 +31,7 @@ export function featureExports(village) {
     },
   }, label));
   return h('div.feature-exports',
-    h('div', h('b', t('exports.title')), role === 'admin' ? null : h('span.muted', ` · ${t('exports.noNames')}`)),
+    h('div', h('b', t('exports.title')), village() ? null : ` · ${t('exports.town')}`,
+      role === 'admin' ? null : h('span.muted', ` · ${t('exports.noNames')}`)),
     h('div.exports', buttons, progress));
 }
