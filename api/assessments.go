@@ -571,7 +571,14 @@ func (s *Server) afterInspection(ctx context.Context, in *cunjie.Inspection, pro
 }
 
 func problemEntry(p *cunjie.Problem) store.ProblemEntry {
-	return store.ProblemEntry{ID: p.ID, Inspection: p.Inspection, Month: p.Month, Status: p.Status, Deadline: p.Deadline}
+	e := store.ProblemEntry{ID: p.ID, Inspection: p.Inspection, Month: p.Month, Status: p.Status, Deadline: p.Deadline,
+		Opened: cunjie.Day(p.CreatedAt)}
+	for _, h := range p.History {
+		if h.Action == "rectified" {
+			e.Rectified = cunjie.Day(h.At)
+		}
+	}
+	return e
 }
 
 // linkPhotos gives a village's photos to the village, so that its cleaner

@@ -77,9 +77,9 @@ func noticeRow(r cunjie.VillageScore) []string {
 			return "—"
 		}
 		if sign && *p > 0 {
-			return "+" + trimNum(*p, 1)
+			return "+" + figures.TrimNum(*p, 1)
 		}
-		return trimNum(*p, 1)
+		return figures.TrimNum(*p, 1)
 	}
 	rank := "—"
 	if r.Rank > 0 {
@@ -121,7 +121,7 @@ func (n *notice) docx() ([]byte, error) {
 			doc.AddParagraph("无。")
 		}
 		for _, l := range ls {
-			doc.AddParagraph(fmt.Sprintf("%s（%s分）：%s。", l.Name, trimNum(l.Score, 1), strings.Join(l.Reasons, "；")))
+			doc.AddParagraph(fmt.Sprintf("%s（%s分）：%s。", l.Name, figures.TrimNum(l.Score, 1), strings.Join(l.Reasons, "；")))
 		}
 	}
 	listed("二、红榜", n.Red)

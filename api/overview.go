@@ -27,6 +27,8 @@ type OverviewVillage struct {
 	OpenProblems      int      `json:"openProblems"`
 	OverdueProblems   int      `json:"overdueProblems"`
 	RectifiedProblems int      `json:"rectifiedProblems"`
+	// Today is what the village recorded today (town time).
+	Today figures.Today `json:"today"`
 }
 
 // Overview is the town at a glance for a month: a row per village the
@@ -59,16 +61,26 @@ func (s *Server) overview(c *fiber.Ctx) error {
 		scores[r.Village] = r
 	}
 	out := &Overview{Month: month, Villages: []OverviewVillage{}, Totals: OverviewVillage{Name: "合计", Figures: figures.New()}}
+	today := cunjie.Day(s.now())
 	for _, code := range s.readableVillages(u) {
 		v, _ := s.villages.Load().Get(code)
-		vf, err := s.villageOverview(ctx, u, code)
+		vf, err := s.villageOverview(ctx, u, code, today)
 		if err != nil {
 			return err
 		}
+		changed := vf.today
+		problems, err := s.store.VillageProblems(ctx, code)
+		if err != nil {
+			return err
+		}
+		for _, p := range problems {
+			changed.AddProblem(p.Opened, p.Rectified, today)
+		}
 		sc := scores[code]
 		row := OverviewVillage{Village: code, Name: v.Name, Figures: vf.figures,
-			Households: vf.households, Covered: vf.covered, CoverageP: percent(vf.covered, vf.households),
-			Score: sc.Score, Rank: sc.Rank, OpenProblems: sc.OpenProblems, OverdueProblems: sc.OverdueProblems, RectifiedProblems: sc.RectifiedProblems}
+			Households: vf.households, Covered: vf.covered, CoverageP: figures.Percent(vf.covered, vf.households),
+			Score: sc.Score, Rank: sc.Rank, OpenProblems: sc.OpenProblems, OverdueProblems: sc.OverdueProblems, RectifiedProblems: sc.RectifiedProblems,
+			Today: changed}
 		t := &out.Totals
 		t.Figures.Add(row.Figures)
 		t.Households += row.Households
@@ -76,9 +88,10 @@ func (s *Server) overview(c *fiber.Ctx) error {
 		t.OpenProblems += row.OpenProblems
 		t.OverdueProblems += row.OverdueProblems
 		t.RectifiedProblems += row.RectifiedProblems
+		t.Today.Add(row.Today)
 		out.Villages = append(out.Villages, row)
 	}
-	out.Totals.CoverageP = percent(out.Totals.Covered, out.Totals.Households)
+	out.Totals.CoverageP = figures.Percent(out.Totals.Covered, out.Totals.Households)
 	out.Totals.Score = rank.Average
 	devices, err := s.store.Devices(ctx)
 	if err != nil {
@@ -92,12 +105,14 @@ func (s *Server) overview(c *fiber.Ctx) error {
 }
 
 // villageFigures are a village's counted features and coverage, as the
-// overview shows them. They depend only on the features of the village
-// and its neighbours, so they are kept until one of those changes: the
-// office's screen refreshing reads memory, not every household again.
+// overview shows them, and what its features changed on a day. They depend
+// only on the features of the village and its neighbours (and the day), so
+// they are kept until one of those changes: the office's screen refreshing
+// reads memory, not every household again.
 type villageFigures struct {
 	key                 string
 	figures             figures.Village
+	today               figures.Today
 	households, covered int
 }
 
@@ -106,7 +121,7 @@ type overviewCache struct {
 	m  map[string]*villageFigures
 }
 
-func (s *Server) villageOverview(ctx context.Context, u *cunjie.User, code string) (*villageFigures, error) {
+func (s *Server) villageOverview(ctx context.Context, u *cunjie.User, code, day string) (*villageFigures, error) {
 	near, err := s.nearIndexes(ctx, code, DefaultCoverageRadiusM)
 	if err != nil {
 		return nil, err
@@ -114,6 +129,7 @@ func (s *Server) villageOverview(ctx context.Context, u *cunjie.User, code strin
 	// Every write gives the feature a new, higher sequence number; a
 	// reloaded index is a new one.
 	var key strings.Builder
+	key.WriteString(day)
 	for _, vi := range near {
 		vi.RLock()
 		fmt.Fprintf(&key, "%p:%d:%d;", vi, vi.Index.MaxSeq(), vi.Index.Len())
@@ -135,6 +151,7 @@ func (s *Server) villageOverview(ctx context.Context, u *cunjie.User, code strin
 		return nil, err
 	}
 	vf := &villageFigures{key: key.String(), figures: figures.Count(fs), households: cov.Households, covered: cov.Covered}
+	vf.today.AddFeatures(fs, day)
 	c.mu.Lock()
 	if c.m == nil {
 		c.m = map[string]*villageFigures{}
@@ -153,7 +170,7 @@ func (s *Server) warmOverview(ctx context.Context, limit int) {
 		if i >= limit || ctx.Err() != nil {
 			return
 		}
-		if _, err := s.villageOverview(ctx, office, v.Code); err != nil && ctx.Err() == nil {
+		if _, err := s.villageOverview(ctx, office, v.Code, cunjie.Day(s.now())); err != nil && ctx.Err() == nil {
 			s.log.Warn("overview warm-up", "village", v.Code, "err", err)
 		}
 	}

@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"html/template"
 	"slices"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/cunjie/cunjie"
+	"github.com/cunjie/cunjie/figures"
 	"github.com/cunjie/cunjie/geo"
 )
 
@@ -350,40 +350,11 @@ func (s *Server) writeProblemsSheet(ctx context.Context, baseURL string, f *exce
 
 // ---- The town's report figures
 
-// SummaryFigures are the figures the seed report fills by hand, for one
-// village or the whole town.
-type SummaryFigures struct {
-	DemolishedHouses   int     `json:"demolishedHouses"`   // 拆除危旧房（处）, demolished within the dates
-	DemolishedAreaM2   float64 `json:"demolishedAreaM2"`   // their area
-	ToiletsRenovated   int     `json:"toiletsRenovated"`   // 改水改厕（户）, done or accepted within the dates
-	TapWaterReformed   int     `json:"tapWaterReformed"`   // of which with tap water (改水)
-	PublicToiletsBuilt int     `json:"publicToiletsBuilt"` // built in the years of the dates
-	GarbagePoolsBuilt  int     `json:"garbagePoolsBuilt"`  // built in the years of the dates
-	PublicToilets      int     `json:"publicToilets"`      // now
-	GarbagePools       int     `json:"garbagePools"`       // now
-	CollectionPoints   int     `json:"collectionPoints"`   // now
-	Bins               int     `json:"bins"`               // now, not counting missing ones
-	TransferStations   int     `json:"transferStations"`   // now
-	Cleaners           int     `json:"cleaners"`           // active users with the cleaner role
-	HousingReform      int     `json:"housingReform"`      // 农村安居工程（户）, completed or accepted within the dates
-	HousingNewBuild    int     `json:"housingNewBuild"`
-	HousingRepair      int     `json:"housingRepair"`
-	HousingSubsidyYuan float64 `json:"housingSubsidyYuan"`
-	Households         int     `json:"households"`        // households recorded (toilet reform and housing reform)
-	HouseholdsCovered  int     `json:"householdsCovered"` // within reach of a collection facility
-	// CoveragePercent is null with no households recorded.
-	CoveragePercent *float64 `json:"coveragePercent"`
-	// AssessmentAverage is the mean of the village month scores of the
-	// months the dates touch; null with none.
-	AssessmentAverage *float64 `json:"assessmentAverage"`
-	Inspections       int      `json:"inspections"`
-}
-
 // VillageFigures are one village's figures.
 type VillageFigures struct {
-	Village string         `json:"village"`
-	Name    string         `json:"name"`
-	Figures SummaryFigures `json:"figures"`
+	Village string          `json:"village"`
+	Name    string          `json:"name"`
+	Figures figures.Summary `json:"figures"`
 }
 
 // Summary is the town's report over a range of days.
@@ -391,7 +362,7 @@ type Summary struct {
 	From        string           `json:"from"`
 	To          string           `json:"to"`
 	Town        string           `json:"town"`
-	Figures     SummaryFigures   `json:"figures"`
+	Figures     figures.Summary  `json:"figures"`
 	Villages    []VillageFigures `json:"villages"`
 	Paragraph   string           `json:"paragraph"`
 	CoverageM   float64          `json:"coverageRadius_m"`
@@ -423,115 +394,6 @@ func (s *Server) summaryRange(c *fiber.Ctx) (string, string, error) {
 		}
 	}
 	return f.Format(time.DateOnly), t.Format(time.DateOnly), fe.Err()
-}
-
-// attrNumber reads a number attribute, stored as int64 or float64.
-func attrNumber(f *cunjie.Feature, name string) float64 {
-	switch v := f.Attrs[name].(type) {
-	case int64:
-		return float64(v)
-	case float64:
-		return v
-	case int32:
-		return float64(v)
-	case int:
-		return float64(v)
-	}
-	return 0
-}
-
-func attrString(f *cunjie.Feature, name string) string {
-	s, _ := f.Attrs[name].(string)
-	return s
-}
-
-// addFeatureFigures counts one village's features into fig: works by the
-// day they were finished (within from..to, days YYYY-MM-DD compared as
-// text), facilities built by their year, and what stands now.
-func addFeatureFigures(fig *SummaryFigures, fs []*cunjie.Feature, from, to string) {
-	within := func(day string) bool { return day != "" && day >= from && day <= to }
-	fromYear, _ := strconv.Atoi(from[:4])
-	toYear, _ := strconv.Atoi(to[:4])
-	builtWithin := func(f *cunjie.Feature) bool {
-		y := int(attrNumber(f, "built_year"))
-		return y >= fromYear && y <= toYear
-	}
-	for _, f := range fs {
-		stage := attrString(f, "stage")
-		switch f.Kind {
-		case cunjie.KindDemolition:
-			if stage == "demolished" && within(attrString(f, "demolished_on")) {
-				fig.DemolishedHouses++
-				fig.DemolishedAreaM2 += attrNumber(f, "area_m2")
-			}
-		case cunjie.KindHouseholdToilet:
-			if (stage == "done" || stage == "accepted") && within(attrString(f, "completed_on")) {
-				fig.ToiletsRenovated++
-				if f.Attrs["tap_water"] == true {
-					fig.TapWaterReformed++
-				}
-			}
-		case cunjie.KindHousingReform:
-			if (stage == "completed" || stage == "accepted") && within(attrString(f, "completed_on")) {
-				fig.HousingReform++
-				switch attrString(f, "mode") {
-				case "new_build":
-					fig.HousingNewBuild++
-				case "repair":
-					fig.HousingRepair++
-				}
-				fig.HousingSubsidyYuan += attrNumber(f, "subsidy_yuan")
-			}
-		case cunjie.KindPublicToilet:
-			fig.PublicToilets++
-			if builtWithin(f) {
-				fig.PublicToiletsBuilt++
-			}
-		case cunjie.KindGarbagePool:
-			fig.GarbagePools++
-			if builtWithin(f) {
-				fig.GarbagePoolsBuilt++
-			}
-		case cunjie.KindCollectionPoint:
-			fig.CollectionPoints++
-		case cunjie.KindBin:
-			if attrString(f, "status") != "missing" {
-				fig.Bins++
-			}
-		case cunjie.KindTransferStation:
-			fig.TransferStations++
-		}
-	}
-}
-
-// addFigures adds b's counts to a (not the ratios and averages).
-func addFigures(a *SummaryFigures, b SummaryFigures) {
-	a.DemolishedHouses += b.DemolishedHouses
-	a.DemolishedAreaM2 += b.DemolishedAreaM2
-	a.ToiletsRenovated += b.ToiletsRenovated
-	a.TapWaterReformed += b.TapWaterReformed
-	a.PublicToiletsBuilt += b.PublicToiletsBuilt
-	a.GarbagePoolsBuilt += b.GarbagePoolsBuilt
-	a.PublicToilets += b.PublicToilets
-	a.GarbagePools += b.GarbagePools
-	a.CollectionPoints += b.CollectionPoints
-	a.Bins += b.Bins
-	a.TransferStations += b.TransferStations
-	a.HousingReform += b.HousingReform
-	a.HousingNewBuild += b.HousingNewBuild
-	a.HousingRepair += b.HousingRepair
-	a.HousingSubsidyYuan += b.HousingSubsidyYuan
-	a.Households += b.Households
-	a.HouseholdsCovered += b.HouseholdsCovered
-	a.Inspections += b.Inspections
-}
-
-func percent(covered, of int) *float64 {
-	if of == 0 {
-		return nil
-	}
-	p := round(float64(covered)*100/float64(of), 1)
-	return &p
 }
 
 // summary computes the report over the villages u may read.
@@ -573,7 +435,7 @@ func (s *Server) summary(ctx context.Context, u *cunjie.User, from, to string) (
 			return nil, err
 		}
 		vf := VillageFigures{Village: code, Name: v.Name}
-		addFeatureFigures(&vf.Figures, fs, from, to)
+		vf.Figures.AddFeatures(fs, from, to)
 		for _, cu := range users {
 			if cu.Role == cunjie.RoleCleaner && !cu.Disabled && slices.Contains(cu.Villages, code) {
 				vf.Figures.Cleaners++
@@ -581,14 +443,14 @@ func (s *Server) summary(ctx context.Context, u *cunjie.User, from, to string) (
 		}
 		if vc := covered[code]; vc != nil {
 			vf.Figures.Households, vf.Figures.HouseholdsCovered = vc.Households, vc.Covered
-			vf.Figures.CoveragePercent = percent(vc.Covered, vc.Households)
+			vf.Figures.CoveragePercent = figures.Percent(vc.Covered, vc.Households)
 		}
 		vf.Figures.Inspections = inspections[code]
 		if avg, ok := cunjie.MonthScore(monthly[code]); ok {
 			vf.Figures.AssessmentAverage = &avg
 		}
 		all = append(all, monthly[code]...)
-		addFigures(&out.Figures, vf.Figures)
+		out.Figures.Add(vf.Figures)
 		out.Villages = append(out.Villages, vf)
 	}
 	// A cleaner of two villages is one person.
@@ -597,7 +459,7 @@ func (s *Server) summary(ctx context.Context, u *cunjie.User, from, to string) (
 			out.Figures.Cleaners++
 		}
 	}
-	out.Figures.CoveragePercent = percent(out.Figures.HouseholdsCovered, out.Figures.Households)
+	out.Figures.CoveragePercent = figures.Percent(out.Figures.HouseholdsCovered, out.Figures.Households)
 	if avg, ok := cunjie.MonthScore(all); ok {
 		out.Figures.AssessmentAverage = &avg
 	}
@@ -609,53 +471,8 @@ func (s *Server) summary(ctx context.Context, u *cunjie.User, from, to string) (
 			}
 		}
 	}
-	out.Paragraph = summaryParagraph(out)
+	out.Paragraph = figures.Paragraph(out.From, out.To, out.Town, out.CoverageM, out.Figures)
 	return out, nil
-}
-
-// chineseDate writes 2026-11-26 as 2026年11月26日.
-func chineseDate(day string) string {
-	t, err := time.Parse(time.DateOnly, day)
-	if err != nil {
-		return day
-	}
-	return fmt.Sprintf("%d年%d月%d日", t.Year(), int(t.Month()), t.Day())
-}
-
-// trimNum writes a number with at most places decimals, without trailing zeros.
-func trimNum(x float64, places int) string {
-	return strconv.FormatFloat(round(x, places), 'f', -1, 64)
-}
-
-// summaryParagraph writes the figures as the seed report's sections 四 and
-// 六 do, leaving out what the data cannot say rather than printing a zero
-// for it.
-func summaryParagraph(sum *Summary) string {
-	f := sum.Figures
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s至%s，%s共拆除危旧房%d处、面积%s平方米，完成改水改厕%d户，其中改水%d户；建公厕%d座，建垃圾池%d座。",
-		chineseDate(sum.From), chineseDate(sum.To), sum.Town, f.DemolishedHouses, trimNum(f.DemolishedAreaM2, 0),
-		f.ToiletsRenovated, f.TapWaterReformed, f.PublicToiletsBuilt, f.GarbagePoolsBuilt)
-	fmt.Fprintf(&b, "截至%s，全镇共有垃圾池%d座，设置垃圾收集点%d处，配置垃圾桶%d只", chineseDate(sum.To), f.GarbagePools, f.CollectionPoints, f.Bins)
-	if f.TransferStations > 0 {
-		fmt.Fprintf(&b, "，建有垃圾压缩中转站%d座", f.TransferStations)
-	}
-	fmt.Fprintf(&b, "，聘请卫生保洁员%d人", f.Cleaners)
-	if f.CoveragePercent != nil {
-		fmt.Fprintf(&b, "，生活垃圾收集设施%d米范围内覆盖农户%s%%", int(sum.CoverageM), strconv.FormatFloat(*f.CoveragePercent, 'f', 1, 64))
-	}
-	if f.TransferStations > 0 {
-		b.WriteString("，基本建立了“户集、村收、乡转运、县处理”的垃圾处理模式")
-	}
-	b.WriteString("。")
-	fmt.Fprintf(&b, "农村安居工程完成%d户，其中新建户%d户、维修户%d户，补助资金%s万元。",
-		f.HousingReform, f.HousingNewBuild, f.HousingRepair, strconv.FormatFloat(round(f.HousingSubsidyYuan/10000, 1), 'f', 1, 64))
-	if f.AssessmentAverage != nil {
-		fmt.Fprintf(&b, "期间开展农村环境卫生月度考评%d村次，平均得分%s分。", f.Inspections, strconv.FormatFloat(*f.AssessmentAverage, 'f', 1, 64))
-	} else {
-		b.WriteString("期间暂无月度考评记录。")
-	}
-	return b.String()
 }
 
 func (s *Server) getSummary(c *fiber.Ctx) error {
@@ -668,43 +485,6 @@ func (s *Server) getSummary(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(sum)
-}
-
-// summaryRow is one figure as the workbook and the printable page show it.
-type summaryRow struct {
-	label, unit, basis string
-	value              func(f *SummaryFigures) any
-}
-
-func optional(p *float64) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
-var summaryRows = []summaryRow{
-	{"拆除危旧房", "处", "拆除日期在统计期间内", func(f *SummaryFigures) any { return f.DemolishedHouses }},
-	{"拆除危旧房面积", "平方米", "同上", func(f *SummaryFigures) any { return round(f.DemolishedAreaM2, 1) }},
-	{"完成改水改厕", "户", "完工或验收，完工日期在统计期间内", func(f *SummaryFigures) any { return f.ToiletsRenovated }},
-	{"其中改水", "户", "同上，且通自来水", func(f *SummaryFigures) any { return f.TapWaterReformed }},
-	{"新建公厕", "座", "建成年份在统计期间的年份内", func(f *SummaryFigures) any { return f.PublicToiletsBuilt }},
-	{"新建垃圾池", "座", "建成年份在统计期间的年份内", func(f *SummaryFigures) any { return f.GarbagePoolsBuilt }},
-	{"公厕", "座", "现有", func(f *SummaryFigures) any { return f.PublicToilets }},
-	{"垃圾池", "座", "现有", func(f *SummaryFigures) any { return f.GarbagePools }},
-	{"垃圾收集点", "处", "现有", func(f *SummaryFigures) any { return f.CollectionPoints }},
-	{"垃圾桶", "只", "现有，不含丢失", func(f *SummaryFigures) any { return f.Bins }},
-	{"垃圾压缩中转站", "座", "现有", func(f *SummaryFigures) any { return f.TransferStations }},
-	{"卫生保洁员", "人", "在用的保洁员账号", func(f *SummaryFigures) any { return f.Cleaners }},
-	{"农村安居工程", "户", "竣工或验收，竣工日期在统计期间内", func(f *SummaryFigures) any { return f.HousingReform }},
-	{"其中新建户", "户", "同上", func(f *SummaryFigures) any { return f.HousingNewBuild }},
-	{"其中维修户", "户", "同上", func(f *SummaryFigures) any { return f.HousingRepair }},
-	{"安居工程补助资金", "万元", "同上", func(f *SummaryFigures) any { return round(f.HousingSubsidyYuan/10000, 2) }},
-	{"登记农户", "户", "改厕户与安居工程户", func(f *SummaryFigures) any { return f.Households }},
-	{"收集设施覆盖农户", "户", "300米内有垃圾桶、垃圾池或收集点", func(f *SummaryFigures) any { return f.HouseholdsCovered }},
-	{"覆盖率", "%", "同上", func(f *SummaryFigures) any { return optional(f.CoveragePercent) }},
-	{"月度考评检查", "村次", "统计期间所涉月份", func(f *SummaryFigures) any { return f.Inspections }},
-	{"月度考评平均得分", "分", "各村月得分的平均", func(f *SummaryFigures) any { return optional(f.AssessmentAverage) }},
 }
 
 func (s *Server) getSummaryXLSX(c *fiber.Ctx) error {
@@ -731,12 +511,12 @@ func (s *Server) getSummaryXLSX(c *fiber.Ctx) error {
 	}
 	rows := [][]any{
 		{sum.Town + "农村人居环境整治数据汇总"},
-		{"统计期间", chineseDate(sum.From) + "至" + chineseDate(sum.To)},
+		{"统计期间", figures.ChineseDate(sum.From) + "至" + figures.ChineseDate(sum.To)},
 		{},
 		{"指标", "数值", "单位", "口径"},
 	}
-	for _, r := range summaryRows {
-		rows = append(rows, []any{r.label, r.value(&sum.Figures), r.unit, r.basis})
+	for _, r := range figures.Rows {
+		rows = append(rows, []any{r.Label, r.Value(&sum.Figures), r.Unit, r.Basis})
 	}
 	rows = append(rows, []any{}, []any{"情况综述"}, []any{sum.Paragraph})
 	for i, r := range rows {
@@ -771,24 +551,24 @@ func (s *Server) getSummaryXLSX(c *fiber.Ctx) error {
 		return err
 	}
 	head := []any{"村代码", "村名"}
-	for _, r := range summaryRows {
-		head = append(head, r.label+"("+r.unit+")")
+	for _, r := range figures.Rows {
+		head = append(head, r.Label+"("+r.Unit+")")
 	}
 	if err := setRow(f, perVillage, 1, head); err != nil {
 		return err
 	}
 	for i, v := range sum.Villages {
 		row := []any{v.Village, v.Name}
-		for _, r := range summaryRows {
-			row = append(row, r.value(&v.Figures))
+		for _, r := range figures.Rows {
+			row = append(row, r.Value(&v.Figures))
 		}
 		if err := setRow(f, perVillage, i+2, row); err != nil {
 			return err
 		}
 	}
 	total := []any{"", "合计"}
-	for _, r := range summaryRows {
-		total = append(total, r.value(&sum.Figures))
+	for _, r := range figures.Rows {
+		total = append(total, r.Value(&sum.Figures))
 	}
 	if err := setRow(f, perVillage, len(sum.Villages)+2, total); err != nil {
 		return err
@@ -859,16 +639,16 @@ func (s *Server) getSummaryHTML(c *fiber.Ctx) error {
 		Rows                     []row
 		Columns                  []string
 		Villages                 []village
-	}{Title: sum.Town + "农村人居环境整治数据汇总", Period: chineseDate(sum.From) + "至" + chineseDate(sum.To),
+	}{Title: sum.Town + "农村人居环境整治数据汇总", Period: figures.ChineseDate(sum.From) + "至" + figures.ChineseDate(sum.To),
 		Generated: sum.GeneratedAt.In(cunjie.TownZone).Format("2006-01-02 15:04"), Sum: sum}
-	for _, r := range summaryRows {
-		data.Rows = append(data.Rows, row{r.label, show(r.value(&sum.Figures)), r.unit, r.basis})
-		data.Columns = append(data.Columns, r.label+"（"+r.unit+"）")
+	for _, r := range figures.Rows {
+		data.Rows = append(data.Rows, row{r.Label, show(r.Value(&sum.Figures)), r.Unit, r.Basis})
+		data.Columns = append(data.Columns, r.Label+"（"+r.Unit+"）")
 	}
 	for _, v := range append(sum.Villages, VillageFigures{Name: "合计", Figures: sum.Figures}) {
 		vr := village{Name: v.Name}
-		for _, r := range summaryRows {
-			vr.Values = append(vr.Values, show(r.value(&v.Figures)))
+		for _, r := range figures.Rows {
+			vr.Values = append(vr.Values, show(r.Value(&v.Figures)))
 		}
 		data.Villages = append(data.Villages, vr)
 	}

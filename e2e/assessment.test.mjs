@@ -423,6 +423,7 @@ test('6. the town office on a desktop: village page, report, users, two columns'
   await page.click('#user-create');
   await page.waitForSelector('#users-table tr[data-username="e2e.xinren"]');
   await page.click('#users-table tr[data-username="e2e.xinren"] .toggle-user');
+  await page.click('dialog.ask button.primary'); // disabling asks first
   await page.waitForSelector('#users-table tr.disabled[data-username="e2e.xinren"]');
   await shot(page, '6-users');
   const { users } = await admin.call('GET', '/api/v1/users');

@@ -648,6 +648,10 @@ type ProblemEntry struct {
 	Month      string
 	Status     cunjie.ProblemStatus
 	Deadline   string
+	// Opened and Rectified are the days (YYYY-MM-DD, town time) it was
+	// found and last rectified, "" if never: the office's "today". Entries
+	// written before they were kept have neither.
+	Opened, Rectified string
 }
 
 type problemEntryDoc struct {
@@ -656,6 +660,8 @@ type problemEntryDoc struct {
 	Month      string `bson:"month"`
 	Status     string `bson:"status"`
 	Deadline   string `bson:"deadline"`
+	Opened     string `bson:"opened,omitempty"`
+	Rectified  string `bson:"rectified,omitempty"`
 }
 
 type villageProblemsDoc struct {
@@ -683,7 +689,8 @@ func (s *Store) VillageProblems(ctx context.Context, village string) ([]ProblemE
 	}
 	out := make([]ProblemEntry, len(d.Entries))
 	for i, e := range d.Entries {
-		out[i] = ProblemEntry{ID: e.ID, Inspection: e.Inspection, Month: e.Month, Status: cunjie.ProblemStatus(e.Status), Deadline: e.Deadline}
+		out[i] = ProblemEntry{ID: e.ID, Inspection: e.Inspection, Month: e.Month, Status: cunjie.ProblemStatus(e.Status), Deadline: e.Deadline,
+			Opened: e.Opened, Rectified: e.Rectified}
 	}
 	return out, nil
 }
@@ -701,7 +708,8 @@ func (s *Store) PutProblemEntries(ctx context.Context, village string, entries [
 		}
 		changed := false
 		for _, e := range entries {
-			ed := problemEntryDoc{ID: e.ID, Inspection: e.Inspection, Month: e.Month, Status: string(e.Status), Deadline: e.Deadline}
+			ed := problemEntryDoc{ID: e.ID, Inspection: e.Inspection, Month: e.Month, Status: string(e.Status), Deadline: e.Deadline,
+				Opened: e.Opened, Rectified: e.Rectified}
 			i := slices.IndexFunc(d.Entries, func(x problemEntryDoc) bool { return x.ID == e.ID })
 			switch {
 			case i < 0:

@@ -29,7 +29,8 @@ func TestOverview(t *testing.T) {
 
 	month := cunjie.MonthOf(time.Now())
 	at := time.Now().UTC().Format(time.RFC3339)
-	tw.insp.must(201, "PUT", "/api/v1/inspections/"+newID("in"), inspection(tw.v1, month, at, []float64{30, 20, 20, 10}, tw.problemAt(t, tw.v1, "路边垃圾")))
+	problem := tw.problemAt(t, tw.v1, "路边垃圾")
+	tw.insp.must(201, "PUT", "/api/v1/inspections/"+newID("in"), inspection(tw.v1, month, at, []float64{30, 20, 20, 10}, problem))
 	tw.insp.must(201, "PUT", "/api/v1/inspections/"+newID("in"), inspection(tw.v2, month, at, []float64{40, 30, 20, 10}))
 
 	var ov struct {
@@ -41,10 +42,12 @@ func TestOverview(t *testing.T) {
 			Score                     *float64
 			OpenProblems, Overdue     int
 			CoveragePercent           *float64
+			Today                     map[string]int
 		}
 		Totals struct {
 			Figures    map[string]map[string]float64
 			Households int
+			Today      map[string]int
 		}
 		PendingOps int
 	}
@@ -106,6 +109,35 @@ func TestOverview(t *testing.T) {
 	tw.insp.must(200, "GET", "/api/v1/overview?month="+month, nil).JSON(&ov)
 	want("v1 bins after one more", ov.Villages[rows[tw.v1]].Figures["bins"]["full"], 2)
 	want("town bins after one more", ov.Totals.Figures["bins"]["total"], 7)
+
+	// What changed today: the features made above, an event, the problem
+	// found and then rectified; tomorrow, none of it.
+	fid := newID("f")
+	tw.insp.must(201, "PUT", "/api/v1/features/"+fid, map[string]any{"opId": newID("op"), "kind": "bin", "location": tw.pointIn(t, tw.v2)})
+	tw.insp.must(201, "POST", "/api/v1/features/"+fid+"/events", map[string]any{"opId": newID("op"), "id": newID("ev"), "type": "emptied", "at": at})
+	tw.clean.must(200, "POST", "/api/v1/problems/"+problem["id"].(string)+"/rectify", map[string]any{"opId": newID("op"), "photos": []string{"ph-after"}})
+	tw.insp.must(200, "GET", "/api/v1/overview?month="+month, nil).JSON(&ov)
+	today := map[string]map[string]int{
+		tw.v1:  {"newFeatures": 10, "events": 0, "problemsOpened": 1, "problemsRectified": 1},
+		tw.v2:  {"newFeatures": 5, "events": 1, "problemsOpened": 0, "problemsRectified": 0},
+		"town": {"newFeatures": 15, "events": 1, "problemsOpened": 1, "problemsRectified": 1},
+	}
+	for what, w := range today {
+		got := ov.Totals.Today
+		if what != "town" {
+			got = ov.Villages[rows[what]].Today
+		}
+		for k, n := range w {
+			want(what+" today "+k, float64(got[k]), float64(n))
+		}
+	}
+	start := time.Now()
+	tw.m.Server.SetClock(func() time.Time { return time.Now().Add(time.Since(start) + 24*time.Hour) })
+	tw.insp.must(200, "GET", "/api/v1/overview?month="+month, nil).JSON(&ov)
+	for k, n := range ov.Totals.Today {
+		want("tomorrow "+k, float64(n), 0)
+	}
+	tw.m.Server.SetClock(time.Now)
 
 	// Phones' reports of unsent ops add up.
 	tw.clean.must(200, "POST", "/api/v1/sync", map[string]any{"ops": []any{}, "device": "p1", "pendingOps": 4})

@@ -19,6 +19,7 @@ import * as inspectModule from './views/inspect.js';
 import * as problemModule from './views/problems.js';
 import * as officeModule from './views/office.js';
 import * as workbenchModule from './views/workbench.js';
+import * as usersModule from './views/users.js';
 import { scanView } from './scan.js';
 import { noticeBox } from './notices.js';
 import { watchShell } from './shell-offline.js';
@@ -46,6 +47,7 @@ const inspectPages = () => Promise.resolve(inspectModule);
 const problemPages = () => Promise.resolve(problemModule);
 const officePages = () => Promise.resolve(officeModule);
 const workbenchPage = () => Promise.resolve(workbenchModule);
+const usersPage = () => Promise.resolve(usersModule);
 
 // wide is a desktop screen: the side navigation and the workbench.
 const wide = () => typeof matchMedia === 'function' && matchMedia('(min-width: 1200px)').matches;
@@ -183,15 +185,17 @@ async function route() {
     case 'villages':
     case 'history':
     case 'report':
-    case 'users':
     case 'templates': {
       const view = {
         ranking: 'rankingView', village: 'villageView', villages: 'villagesView',
-        history: 'historyView', report: 'reportView', users: 'usersView', templates: 'templatesView',
+        history: 'historyView', report: 'reportView', templates: 'templatesView',
       }[page];
       result = lazy(officePages, (m) => m[view](main, a), mine);
       break;
     }
+    case 'users':
+      result = lazy(usersPage, (m) => m.usersView(main), mine);
+      break;
     case 'workbench':
       result = lazy(workbenchPage, (m) => m.workbenchView(main), mine);
       break;

@@ -2,7 +2,7 @@
 // opens offline without a service worker too.
 
 import {
-  map as leafletMap, tileLayer, geoJSON, circleMarker, circle, marker, divIcon, layerGroup, control,
+  map as leafletMap, tileLayer, geoJSON, circleMarker, circle, marker, divIcon, layerGroup, control, point, latLngBounds,
 } from 'leaflet/dist/leaflet-src.esm.js';
 import { wgs84ToGcj02, gcj02ToWgs84 } from './geo.js';
 import { KINDS, statusAttr, stateColor } from './schema.js';
@@ -58,13 +58,40 @@ function boundaryLayer(villages, proj, selected) {
   });
 }
 
+// clusterSize is a cluster's diameter in px: larger for more, within a thumb's reach.
+function clusterSize(n) {
+  return n < 10 ? 26 : n < 100 ? 32 : n < 1000 ? 38 : 46;
+}
+
+// mergeClose merges clusters drawn nearer than gap px into the largest
+// among them, at their weighted middle. The server's cells are a 24th of
+// the view, which on a phone is narrower than a circle.
+function mergeClose(clusters, toPx, gap) {
+  const out = [];
+  for (const c of [...clusters].sort((a, b) => b.count - a.count)) {
+    const p = toPx(c);
+    const near = out.find((o) => Math.hypot(o.x - p.x, o.y - p.y) < gap);
+    if (!near) {
+      out.push({ ...c, x: p.x, y: p.y });
+      continue;
+    }
+    const n = near.count + c.count;
+    near.lon = (near.lon * near.count + c.lon * c.count) / n;
+    near.lat = (near.lat * near.count + c.lat * c.count) / n;
+    near.count = n;
+  }
+  return out;
+}
+
 // FeatureMap is the map tab: boundaries, features coloured by kind (fill)
-// and state (outline), the person's position.
+// and state (outline), the server's clusters on the town-wide view, the
+// person's position.
 export class FeatureMap {
-  constructor(el, { cfg, popup }) {
+  constructor(el, { cfg, popup, topInset = () => 5 }) {
     this.cfg = cfg;
     this.proj = projector(cfg);
     this.popup = popup; // (feature) => HTMLElement
+    this.topInset = topInset; // px at the top hidden by the filter bar
     // Zoom buttons go bottom right, under the thumb and clear of the
     // filters at the top.
     this.map = baseMap(el, cfg, { zoomControl: false });
@@ -74,8 +101,75 @@ export class FeatureMap {
     this.markers = new Map();
     this.problemLayer = layerGroup().addTo(this.map);
     this.problemMarkers = new Map();
+    this.clusters = layerGroup().addTo(this.map);
     this.me = null;
+    this.popupShown = false;
+    this.map.on('popupopen', () => { this.popupShown = true; });
+    this.map.on('popupclose', () => { this.popupShown = false; });
     this.map.setView([28.0, 115.0], 12);
+  }
+
+  // bindPopup builds a marker's popup when it opens. The filter bar lies
+  // over the map's top, above Leaflet's popups: an opening popup pans
+  // clear of it, by the bar's height at that moment (it wraps differently
+  // on a phone and a desktop).
+  bindPopup(m, content) {
+    m.bindPopup(() => {
+      m.getPopup().options.autoPanPaddingTopLeft = point(10, this.topInset());
+      return content();
+    }, { maxWidth: 260, minWidth: 200 });
+  }
+
+  // fit shows bounds b whole, below the filter bar.
+  fit(b) {
+    this.map.fitBounds(b, { paddingTopLeft: [12, this.topInset()], paddingBottomRight: [12, 12] });
+  }
+
+  // fitVillages shows all the villages at once; false when there are none yet.
+  fitVillages(villages) {
+    let b = null;
+    for (const v of villages) {
+      if (!v.boundary) continue;
+      const vb = geoJSON(v.boundary, { coordsToLatLng: (c) => this.proj.toLatLng(c[0], c[1]) }).getBounds();
+      if (!vb.isValid()) continue;
+      b = b ? b.extend(vb) : latLngBounds(vb.getSouthWest(), vb.getNorthEast());
+    }
+    if (b) this.fit(b);
+    return Boolean(b);
+  }
+
+  // viewBBox is the view as WGS-84 [minLon, minLat, maxLon, maxLat].
+  viewBBox() {
+    const b = this.map.getBounds();
+    const [w, s] = this.proj.fromLatLng(b.getSouthWest());
+    const [e, n] = this.proj.fromLatLng(b.getNorthEast());
+    const clamp = (x, lim) => Math.max(-lim, Math.min(lim, x));
+    return [clamp(w, 180), clamp(s, 90), clamp(e, 180), clamp(n, 90)];
+  }
+
+  // on listens to the map's events (moveend, popupclose).
+  on(name, fn) {
+    this.map.on(name, fn);
+  }
+
+  // setClusters draws the server's counts of a crowded view as numbered
+  // circles; a tap zooms in on one.
+  setClusters(clusters) {
+    this.clusters.clearLayers();
+    const toPx = (c) => this.map.latLngToContainerPoint(this.proj.toLatLng(c.lon, c.lat));
+    const merged = mergeClose(clusters, toPx, 36);
+    for (const c of merged) {
+      const d = clusterSize(c.count);
+      const ll = this.proj.toLatLng(c.lon, c.lat);
+      const m = marker(ll, {
+        icon: divIcon({ className: 'cj-cluster', html: `<span>${Number(c.count) || 0}</span>`, iconSize: [d, d], iconAnchor: [d / 2, d / 2] }),
+        title: String(c.count),
+        keyboard: false,
+      });
+      m.on('click', () => this.map.setView(ll, Math.min(this.map.getZoom() + 2, 18)));
+      m.addTo(this.clusters);
+    }
+    return merged.length;
   }
 
   setVillages(villages, selected) {
@@ -84,11 +178,13 @@ export class FeatureMap {
     this.boundaries.bringToBack();
   }
 
-  // fitVillage shows the selected village whole.
+  // fitVillage shows the selected village whole; false when it has no
+  // boundary yet (the first pull has not brought it).
   fitVillage(village) {
-    if (!village || !village.boundary) return;
+    if (!village || !village.boundary) return false;
     const b = geoJSON(village.boundary, { coordsToLatLng: (c) => this.proj.toLatLng(c[0], c[1]) }).getBounds();
-    if (b.isValid()) this.map.fitBounds(b, { padding: [12, 12] });
+    if (b.isValid()) this.fit(b);
+    return b.isValid();
   }
 
   setFeatures(features) {
@@ -108,7 +204,7 @@ export class FeatureMap {
       });
       // Popups are built when opened: a thumbnail is fetched only for the
       // feature the person looks at.
-      m.bindPopup(() => this.popup(f), { maxWidth: 260, minWidth: 200 });
+      this.bindPopup(m, () => this.popup(f));
       m.addTo(this.points);
       this.markers.set(f.id, m);
     }
@@ -127,7 +223,7 @@ export class FeatureMap {
         zIndexOffset: 1000,
         title: p.description,
       });
-      m.bindPopup(() => popup(p), { maxWidth: 260, minWidth: 200 });
+      this.bindPopup(m, () => popup(p));
       m.addTo(this.problemLayer);
       this.problemMarkers.set(p.id, m);
     }

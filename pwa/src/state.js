@@ -6,6 +6,7 @@ import { api } from './api.js';
 import { syncOutbox, onOutboxChange, listOps, resetBackoff } from './outbox.js';
 import { pullAll } from './features.js';
 import { pullAssessment } from './assess.js';
+import { isStaff } from './schema.js';
 
 export const app = {
   session: null, // {token, user}; kept in IndexedDB so the app opens logged in offline
@@ -51,6 +52,18 @@ export function currentVillage() {
   const own = app.session?.user?.villages || [];
   const mine = app.villages.find((v) => own.includes(v.code));
   return (mine || app.villages[0] || {}).code || '';
+}
+
+// TOWN, chosen in the map's village select, is the whole town (staff
+// only, online). It is remembered in the village's place, so a village
+// chosen anywhere else (a workbench row, "on the map") replaces it, and
+// the other views, which know no TOWN, open on the person's own village.
+export const TOWN = '*';
+
+export function mapScope() {
+  let code = '';
+  try { code = localStorage.getItem('cunjie.village') || ''; } catch { /* default below */ }
+  return code === TOWN && isStaff(app.session?.user?.role) ? TOWN : currentVillage();
 }
 
 export function villageName(code) {

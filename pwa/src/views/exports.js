@@ -7,31 +7,33 @@
 
 import { t } from '../i18n.js';
 import { h } from '../ui.js';
-import { downloadShown } from '../download.js';
+import { downloadFile } from '../download.js';
 import { app, villageName } from '../state.js';
 import { townDay } from '../assess.js';
+import { isStaff } from '../schema.js';
+
+// scopeName names what is exported: a village, or the town for ''.
+const scopeName = (code) => (code ? villageName(code) : t('exports.town'));
 
 const FORMATS = [['csv', 'CSV'], ['xlsx', 'Excel'], ['geojson', 'GeoJSON'], ['kml', 'KML']];
 
-// featureExports returns the row for the village whose code village() gives
-// ('' for the whole town), or null for a cleaner. village is a function
-// because the map's village changes while the row stays.
-export function featureExports(village) {
+// featureExports returns the row for the village code ('' for the whole
+// town), or null for a cleaner.
+export function featureExports(code) {
   const role = app.session?.user?.role;
-  if (role !== 'admin' && role !== 'inspector') return null;
+  if (!isStaff(role)) return null;
   const progress = h('span.muted.export-progress', { 'aria-live': 'polite' });
   const buttons = FORMATS.map(([ext, label]) => h(`button#features-${ext}`, {
     type: 'button',
     onclick: async () => {
-      const code = village();
-      const file = `${code ? villageName(code) : t('exports.town')}-${t('exports.title')}-${townDay()}.${ext}`;
+      const file = `${scopeName(code)}-${t('exports.title')}-${townDay()}.${ext}`;
       buttons.forEach((b) => { b.disabled = true; });
-      await downloadShown(`/api/v1/export/features.${ext}${code ? `?village=${code}` : ''}`, file, progress);
+      await downloadFile(`/api/v1/export/features.${ext}${code ? `?village=${code}` : ''}`, file, progress);
       buttons.forEach((b) => { b.disabled = false; });
     },
   }, label));
   return h('div.feature-exports',
-    h('div', h('b', t('exports.title')), village() ? null : ` · ${t('exports.town')}`,
+    h('div', h('b', `${t('exports.title')} · ${scopeName(code)}`),
       role === 'admin' ? null : h('span.muted', ` · ${t('exports.noNames')}`)),
     h('div.exports', buttons, progress));
 }

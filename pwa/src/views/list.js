@@ -7,15 +7,17 @@ import { h, clear, dot } from '../ui.js';
 import { featuresIn } from '../features.js';
 import { recentFix } from '../gps.js';
 import { distanceM } from '../geo.js';
-import { app, currentVillage, chooseVillage, onChange } from '../state.js';
+import { app, currentVillage, chooseVillage, onChange, TOWN } from '../state.js';
 
 const PAGE = 50; // rows drawn at once: a cheap phone chokes on thousands
 
 let kindFilter = '';
 let search = '';
 
-export function villageSelect(value, onPick) {
+// villageSelect picks a village; with town, the whole town (TOWN) first.
+export function villageSelect(value, onPick, town = false) {
   const sel = h('select#village', { 'aria-label': t('list.village') },
+    town ? h('option', { value: TOWN }, t('map.town')) : null,
     app.villages.map((v) => h('option', { value: v.code }, v.name || v.code)));
   sel.value = value;
   sel.addEventListener('change', () => { chooseVillage(sel.value); onPick(sel.value); });

@@ -1,16 +1,19 @@
-// The map tab: village boundaries, the chosen village's features, the
-// person's position, kind (layer) and state filters, and a legend.
+// The map tab: village boundaries, the chosen village's features (or, for
+// staff online, the whole town's from the server), the person's position,
+// kind (layer) and state filters, and a legend.
 
 import { KIND_IDS, KINDS, statusAttr, allStates, stateColor, titleOf } from '../schema.js';
 import { t, valueLabel } from '../i18n.js';
 import { h, dot } from '../ui.js';
 import { featuresIn } from '../features.js';
 import { watchGps, recentFix } from '../gps.js';
-import { app, currentVillage, chooseVillage, onChange } from '../state.js';
+import { app, currentVillage, chooseVillage, onChange, mapScope, TOWN } from '../state.js';
+import { isStaff } from '../schema.js';
 import { localProblems } from '../assess.js';
 import { villageSelect } from './list.js';
 import { FeatureMap } from '../map.js';
 import { thumbs, eventLine } from './detail.js';
+import { townLoader } from './townmap.js';
 import { featureExports } from './exports.js';
 
 // Filters live as long as the page, so coming back to the map keeps them.
@@ -48,6 +51,8 @@ function problemPopup(p) {
 // make sure the problems layer is shown.
 export async function mapView(main, focus) {
   let village = currentVillage();
+  // The town-wide view: staff only, and never when asked to show one thing.
+  let town = mapScope() === TOWN && !(focus && focus !== 'problems');
   let focusId = focus && !focus.startsWith('p:') && focus !== 'problems' ? focus : null;
   let focusProblem = focus && focus.startsWith('p:') ? focus.slice(2) : null;
   if (focus === 'problems') hiddenKinds.delete('problems');
@@ -84,50 +89,86 @@ export async function mapView(main, focus) {
     h('div', dot('#d50000'), t('map.you')));
   const toggle = (panel) => () => { panel.hidden = !panel.hidden; };
   const tools = h('div.map-tools',
-    villageSelect(village, (code) => { village = code; fit = true; draw(); }),
+    villageSelect(town ? TOWN : village, (code) => {
+      town = code === TOWN;
+      if (!town) village = code;
+      fit = true;
+      draw();
+    }, isStaff(app.session?.user?.role)),
     h('button#layers-button', { type: 'button', onclick: toggle(layers) }, t('map.layers')),
     states,
     h('button#legend-button', { type: 'button', onclick: toggle(legend) }, t('map.legend')));
   // The note says why there is no base map: none configured, or no signal
   // for its tiles (the boundaries and features are on the phone either way).
   const note = h('div.map-note#map-note');
+  // The town view needs the server: offline it says so and shows the
+  // village the phone has instead.
   const showNote = () => {
-    const why = navigator.onLine === false ? 'map.offlineTiles' : app.config && app.config.tileUrl ? '' : 'map.noTiles';
+    const offline = navigator.onLine === false || loader.offline;
+    const why = town && offline ? 'map.townOffline'
+      : offline ? 'map.offlineTiles' : app.config && app.config.tileUrl ? '' : 'map.noTiles';
     note.hidden = !why;
     note.textContent = why ? t(why) : '';
   };
-  showNote();
-  window.addEventListener('online', showNote);
-  window.addEventListener('offline', showNote);
+  // Going off or back online redraws the town view: as a village, or as the town again.
+  const onNetwork = () => {
+    loader.offline = false;
+    if (town) { fit = true; draw(); } else showNote();
+  };
   const locate = h('button.locate', { type: 'button', 'aria-label': t('map.you'), onclick: () => fm && fm.centreOn(recentFix()) }, '◎');
-  // The office's exports of the village shown, in a panel over the map.
-  const exportsRow = featureExports(() => village);
-  const exportsPanel = exportsRow && h('div.panel.exports-panel#exports-panel', { hidden: true }, exportsRow);
-  const exportsButton = exportsRow && h('button.map-exports#exports-button', { type: 'button', onclick: toggle(exportsPanel) }, t('exports.button'));
+  // The office's exports of what the map shows, a village or the town, in
+  // a panel over it, made afresh each time it opens.
+  const exportsPanel = h('div.panel.exports-panel#exports-panel', { hidden: true });
+  const exportsButton = isStaff(app.session?.user?.role) && h('button.map-exports#exports-button', {
+    type: 'button',
+    onclick: () => {
+      exportsPanel.replaceChildren(featureExports(town ? '' : village));
+      exportsPanel.hidden = !exportsPanel.hidden;
+    },
+  }, t('exports.button'));
   main.classList.add('full');
   main.append(h('div.map-wrap', tools, layers, legend, mapEl, note, locate, exportsButton, exportsPanel));
 
-  fm = new FeatureMap(mapEl, { cfg: app.config, popup });
+  // Popups open below the filter bar, which lies over the map's top.
+  fm = new FeatureMap(mapEl, { cfg: app.config, popup, topInset: () => tools.offsetTop + tools.offsetHeight + 8 });
+  const loader = townLoader(fm, mapEl, {
+    filters: () => ({ kinds: KIND_IDS.filter((k) => !hiddenKinds.has(k)), state: stateFilter }),
+    offline: () => { fit = true; draw(); },
+  });
+  showNote();
+  window.addEventListener('online', onNetwork);
+  window.addEventListener('offline', onNetwork);
 
   let drawing = 0;
   let closed = false;
   async function draw() {
     if (!fm) return;
     const mine = ++drawing;
-    const [all, problems] = await Promise.all([featuresIn(village), localProblems()]);
+    const wide = town && navigator.onLine !== false && !loader.offline;
+    const [all, problems] = await Promise.all([wide ? [] : featuresIn(village), localProblems()]);
     if (mine !== drawing || closed) return; // a newer draw started, or the map is gone
+    mapEl.dataset.scope = wide ? 'town' : 'village';
+    showNote();
+    const here = hiddenKinds.has('problems') ? []
+      : problems.filter((p) => (wide || p.village === village) && p.status !== 'verified');
+    fm.setProblems(here, problemPopup);
+    mapEl.dataset.problems = String(here.length);
+    if (wide) {
+      fm.setVillages(app.villages, '');
+      if (fit) fit = !fm.fitVillages(app.villages);
+      loader.start();
+      return;
+    }
+    loader.stop();
     fm.setVillages(app.villages, village);
     const shown = all.filter((f) => !hiddenKinds.has(f.kind)
       && (!stateFilter || (f.attrs || {})[statusAttr(f.kind)] === stateFilter));
     fm.setFeatures(shown);
-    const here = hiddenKinds.has('problems') ? []
-      : problems.filter((p) => p.village === village && p.status !== 'verified');
-    fm.setProblems(here, problemPopup);
-    mapEl.dataset.problems = String(here.length);
     if (focusId && fm.focus(focusId)) { focusId = null; fit = false; }
     if (focusProblem && fm.focusProblem(focusProblem)) { focusProblem = null; fit = false; }
-    if (fit) { fm.fitVillage(app.villages.find((v) => v.code === village)); fit = false; }
+    if (fit) fit = !fm.fitVillage(app.villages.find((v) => v.code === village));
     mapEl.dataset.features = String(shown.length);
+    mapEl.dataset.villages = village;
   }
   await draw();
   fm.resize();
@@ -135,8 +176,9 @@ export async function mapView(main, focus) {
   const stopChanges = onChange((what) => { if (what === 'data' || what === 'outbox' || what === 'problems') draw(); });
   return () => {
     closed = true;
-    window.removeEventListener('online', showNote);
-    window.removeEventListener('offline', showNote);
+    loader.stop();
+    window.removeEventListener('online', onNetwork);
+    window.removeEventListener('offline', onNetwork);
     stopGps();
     stopChanges();
     fm.destroy();

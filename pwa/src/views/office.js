@@ -1,9 +1,8 @@
 // The town office's pages (admin and inspector): the monthly ranking with
 // its trend chart, closing a month and its exports; a village's page; a
-// feature's full history; the report figures; users; villages and their
-// import. They read the server, so they need a connection, and they are a
-// chunk of their own, loaded when first opened. On a desktop (≥ 900 px)
-// they use two columns.
+// feature's full history; the report figures; villages and their
+// import (users are in users.js). They read the server, so they need a
+// connection. On a desktop (≥ 900 px) they use two columns.
 
 import { t, valueLabel, formatTime, getLang } from '../i18n.js';
 import { h, add, field, toast, confirmAsk, dot } from '../ui.js';
@@ -17,6 +16,8 @@ import { attrTable, thumbs } from './detail.js';
 import { problemRow } from './problems.js';
 import { oneLine } from './errview.js';
 import { featureExports } from './exports.js';
+import { svg as s, linePath } from '../svg.js';
+import { downloadFile } from '../download.js';
 
 const isAdmin = () => app.session?.user?.role === 'admin';
 
@@ -28,7 +29,7 @@ function failure(err) {
 }
 
 // load runs fn(); a failure is shown in box instead of the content.
-async function load(box, fn) {
+export async function load(box, fn) {
   box.replaceChildren(h('p.empty', t('office.loading')));
   try {
     const out = await fn();
@@ -49,24 +50,6 @@ function num(x) {
   return Number(x).toLocaleString(getLang());
 }
 
-// downloadFile fetches a file with the session's token (a plain link
-// cannot send it), and hands it to the browser as a download; the link
-// stays on the page to save it again.
-export async function downloadFile(path, name, linkBox) {
-  try {
-    const res = await api('GET', path, { raw: true });
-    const blob = await res.blob();
-    const url = URL.createObjectURL(blob);
-    const a = h('a.download-link', { href: url, download: name }, t('export.ready', { name }));
-    if (linkBox) linkBox.replaceChildren(a);
-    else document.body.append(a);
-    a.click();
-    if (!linkBox) a.remove();
-  } catch (err) {
-    toast(err instanceof ApiError ? oneLine(err) : t('office.offline'));
-  }
-}
-
 function exportButtons(items) {
   const links = h('div.download-links');
   return h('div.exports',
@@ -76,13 +59,6 @@ function exportButtons(items) {
 
 // ---- the trend chart: inline SVG made with DOM calls ---------------------
 
-const SVG = 'http://www.w3.org/2000/svg';
-function s(tag, attrs = {}, ...children) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) el.setAttribute(k, String(v));
-  for (const c of children) if (c !== null && c !== undefined) el.append(c);
-  return el;
-}
 
 // trendChart draws month scores: the town's average and one village,
 // with the missing months left as gaps.
@@ -98,36 +74,30 @@ export function trendChart(trend, village) {
   const hi = 100;
   const x = (i) => L + (months.length < 2 ? (W - L - R) / 2 : (i * (W - L - R)) / (months.length - 1));
   const y = (val) => T + ((hi - val) * (H - T - B)) / (hi - lo);
-  const svg = s('svg', {
+  const chart = s('svg', {
     viewBox: `0 0 ${W} ${H}`, class: 'trend-chart', role: 'img', id: 'trend-chart',
     'aria-label': `${t('ranking.trend')}: ${series.map((x) => x.name).join(', ')}`,
   });
   for (let g = lo; g <= hi; g += 10) {
-    svg.append(s('line', { x1: L, x2: W - R, y1: y(g), y2: y(g), class: 'grid' }),
+    chart.append(s('line', { x1: L, x2: W - R, y1: y(g), y2: y(g), class: 'grid' }),
       s('text', { x: L - 6, y: y(g) + 4, class: 'axis', 'text-anchor': 'end' }, String(g)));
   }
   months.forEach((m, i) => {
     const label = i === 0 || m.endsWith('-01') ? `${m.slice(2, 4)}/${m.slice(5)}` : m.slice(5);
-    svg.append(s('text', { x: x(i), y: H - B + 18, class: 'axis', 'text-anchor': 'middle' }, label));
+    chart.append(s('text', { x: x(i), y: H - B + 18, class: 'axis', 'text-anchor': 'middle' }, label));
   });
   for (const se of series) {
-    let d = '';
-    let pen = false;
-    se.values.forEach((val, i) => {
-      if (val === null || val === undefined) { pen = false; return; }
-      d += `${pen ? 'L' : 'M'}${x(i).toFixed(1)},${y(val).toFixed(1)}`;
-      pen = true;
-    });
-    if (d) svg.append(s('path', { d, class: `line ${se.cls}` }));
+    const d = linePath(se.values, x, y);
+    if (d) chart.append(s('path', { d, class: `line ${se.cls}` }));
     se.values.forEach((val, i) => {
       if (val === null || val === undefined) return;
-      svg.append(s('circle', { cx: x(i), cy: y(val), r: 4, class: `pt ${se.cls}`, 'data-month': months[i], 'data-value': val },
+      chart.append(s('circle', { cx: x(i), cy: y(val), r: 4, class: `pt ${se.cls}`, 'data-month': months[i], 'data-value': val },
         s('title', {}, `${se.name} ${months[i]}: ${fmt(val)}`)));
     });
   }
   const legend = h('div.chart-legend', series.map((se) => h(`span.key.${se.cls}`, se.name)));
   if (!all.length) legend.append(h('span.empty', t('ranking.noScores')));
-  return h('figure.chart', svg, legend);
+  return h('figure.chart', chart, legend);
 }
 
 // ---- the monthly ranking ------------------------------------------------
@@ -283,7 +253,7 @@ export async function villageView(main, code) {
   add(main,
     title,
     h('p.sub#village-sub', code),
-    featureExports(() => code),
+    featureExports(code),
     h('div.cols', h('div', counts, flags, coverage), h('div', trendBox, problemsBox, activity)),
     h('div.toolbar', h('a.button', { href: '#/villages' }, t('villages.title')), onMap));
 
@@ -429,7 +399,7 @@ export async function reportView(main) {
   const out = h('div#report-out');
   add(main, h('h2', t('report.title')),
     h('div.toolbar', field(t('report.from'), from), field(t('report.to'), to), run),
-    featureExports(() => ''),
+    featureExports(''),
     out);
 
   async function draw() {
@@ -476,71 +446,6 @@ export async function reportView(main) {
   }
   run.addEventListener('click', draw);
   await draw();
-  return null;
-}
-
-// ---- users ------------------------------------------------------------------
-
-export async function usersView(main) {
-  main.classList.add('wide');
-  if (!isAdmin()) { main.append(h('p.err', t('users.adminOnly'))); return null; }
-  const list = h('section.card#users-list');
-  const username = h('input#user-username', { autocomplete: 'off', autocapitalize: 'none', required: true });
-  const name = h('input#user-name', { autocomplete: 'off' });
-  const password = h('input#user-password', { type: 'password', autocomplete: 'new-password', minLength: 8 });
-  const role = h('select#user-role', ['cleaner', 'inspector', 'admin'].map((r) => h('option', { value: r }, t(`role.${r}`))));
-  const villageChecks = (await getAll('villages')).map((v) => h('label.check', h('input', { type: 'checkbox', value: v.code, dataset: { village: v.code } }), v.name || v.code));
-  const villagesBox = h('div.village-checks#user-villages', villageChecks);
-  const msg = h('div#user-msg');
-  const create = h('button.primary#user-create', { type: 'submit' }, t('users.create'));
-  const form = h('form.card#user-form', h('h3', t('users.create')),
-    field(t('login.username'), username), field(t('users.name'), name), field(t('users.password'), password),
-    field(t('users.role'), role), h('div.label', t('users.villages')), villagesBox, msg, create);
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    msg.replaceChildren();
-    create.disabled = true;
-    const villages = villageChecks.map((l) => l.querySelector('input')).filter((c) => c.checked).map((c) => c.value);
-    try {
-      const u = await api('POST', '/api/v1/users', {
-        body: { username: username.value.trim(), name: name.value.trim(), password: password.value, role: role.value, villages },
-      });
-      toast(t('users.created', { u: u.username }));
-      form.reset();
-      await drawList();
-    } catch (err) {
-      const fields = err instanceof ApiError ? Object.entries(err.fields || {}) : [];
-      msg.append(failure(err), fields.length ? h('ul.fields', fields.map(([k, v]) => h('li', `${k}: ${v}`))) : null);
-    } finally {
-      create.disabled = false;
-    }
-  });
-  add(main, h('h2', t('users.title')), h('div.cols', list, form));
-
-  async function drawList() {
-    const r = await load(list, () => api('GET', '/api/v1/users'));
-    if (!r) return;
-    const me = app.session.user.username;
-    list.replaceChildren(h('div.table-scroll', h('table.data#users-table',
-      h('thead', h('tr', h('th', t('login.username')), h('th', t('users.name')), h('th', t('users.role')), h('th', t('users.villages')), h('th'))),
-      h('tbody', (r.users || []).map((u) => h(`tr${u.disabled ? '.disabled' : ''}`, { dataset: { username: u.username } },
-        h('td', u.username),
-        h('td', u.name || ''),
-        h('td', t(`role.${u.role}`)),
-        h('td', (u.villages || []).map(villageName).join('、') || (u.role === 'cleaner' ? t('common.none') : t('users.allVillages'))),
-        h('td', u.username === me ? null : h(`button.toggle-user${u.disabled ? '' : '.danger'}`, {
-          type: 'button',
-          onclick: async () => {
-            try {
-              await api('PATCH', `/api/v1/users/${encodeURIComponent(u.id)}`, { body: { disabled: !u.disabled } });
-              await drawList();
-            } catch (err) {
-              toast(failure(err).textContent);
-            }
-          },
-        }, u.disabled ? t('users.enable') : t('users.disable')))))))));
-  }
-  await drawList();
   return null;
 }
 

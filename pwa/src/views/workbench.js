@@ -1,16 +1,22 @@
 // The town office's workbench, for a desktop screen: the overview table of
-// every village (sortable, with the town's totals; a row opens the village
-// on the map), the month's red and black list, the monthly notice to
-// download or print, and the people whose phones have not synced.
+// every village (sortable, with the town's totals, what changed today and
+// a small chart of its recent scores; a row opens the village on the map),
+// the month's red and black list, the monthly notice to download or print,
+// and the people whose phones have not synced.
 
 import { t, formatTime } from '../i18n.js';
 import { h, add, clear } from '../ui.js';
 import { api } from '../api.js';
 import { app, chooseVillage } from '../state.js';
-import { downloadShown } from '../download.js';
+import { download, formatBytes } from '../download.js';
+import { svg, linePath } from '../svg.js';
 
 // STALE_DAYS: a phone not heard from for this long is marked.
 const STALE_DAYS = 3;
+// TREND_MONTHS of scores are drawn in each village's row.
+const TREND_MONTHS = 6;
+// TODAY_VILLAGES: the busiest villages of the day listed by name.
+const TODAY_VILLAGES = 5;
 
 // The overview's columns: [key, label key, value of a row].
 const columns = [
@@ -41,13 +47,21 @@ export async function workbenchView(main) {
   const table = h('table.wb-table#wb-overview');
   const lists = h('section.wb-lists#wb-redblack');
   const people = h('section.wb-people#wb-devices');
+  const today = h('section.wb-today#wb-today');
   const progress = h('span.muted#wb-progress');
   const noticeBtn = h('button.primary#wb-notice', {
     type: 'button',
     onclick: async () => {
       noticeBtn.disabled = true;
-      await downloadShown(`/api/v1/assessments/${m}/notice.docx`, `月度考评通报-${m}.docx`, progress);
-      noticeBtn.disabled = false;
+      try {
+        const { bytes } = await download(`/api/v1/assessments/${m}/notice.docx`, `月度考评通报-${m}.docx`,
+          ({ received }) => { progress.textContent = t('wb.received', { n: formatBytes(received) }); });
+        progress.textContent = t('wb.downloaded', { n: formatBytes(bytes) });
+      } catch (err) {
+        progress.textContent = t('office.loadFailed', { msg: err.message });
+      } finally {
+        noticeBtn.disabled = false;
+      }
     },
   }, t('wb.notice'));
   add(main,
@@ -56,6 +70,7 @@ export async function workbenchView(main) {
     h('div.wb-grid',
       h('section.wb-main', table),
       h('aside.wb-side',
+        h('h3', t('wb.today')), today,
         h('h3', t('wb.redblack')), lists,
         h('p', noticeBtn, ' ', h('a#wb-print', { href: `/api/v1/assessments/${m}/notice.html`, target: '_blank', onclick: (e) => printPage(e, m) }, t('wb.print')), ' ', progress),
         h('h3', t('wb.people')), people)));
@@ -68,6 +83,13 @@ export async function workbenchView(main) {
     return;
   }
   status.textContent = t('wb.unsent', { pending: ov.pendingOps, rejected: ov.rejectedOps });
+  drawToday(today, ov);
+  // The trend is an extra: the table is drawn without it and again with it.
+  let trend = {};
+  api('GET', `/api/v1/assessments/trend?months=${TREND_MONTHS}&to=${m}`).then((tr) => {
+    trend = Object.fromEntries(tr.villages.map((v) => [v.village, v.scores]));
+    drawTable();
+  }, () => {});
   let sort = { key: 'rank', dir: 1 };
   const drawTable = () => {
     const col = columns.find((c) => c[0] === sort.key);
@@ -83,12 +105,12 @@ export async function workbenchView(main) {
       h('thead', h('tr', columns.map(([key, label]) => h(`th${sort.key === key ? '.sorted' : ''}`, {
         dataset: { key },
         onclick: () => { sort = { key, dir: sort.key === key ? -sort.dir : (key === 'score' || key === 'coverage' ? -1 : 1) }; drawTable(); },
-      }, t(label), sort.key === key ? (sort.dir > 0 ? ' ▲' : ' ▼') : '')))),
+      }, t(label), sort.key === key ? (sort.dir > 0 ? ' ▲' : ' ▼') : '')), h('th.wb-trend', t('wb.trend')))),
       h('tbody', rows.map((r) => h('tr.wb-row', {
         dataset: { village: r.village },
         onclick: () => { chooseVillage(r.village); location.hash = '#/map'; },
-      }, columns.map((c) => h('td', show(c[2](r))))))),
-      h('tfoot', h('tr', columns.map((c) => h('td', show(c[0] === 'rank' ? null : c[2](ov.totals)))))),
+      }, columns.map((c) => h('td', show(c[2](r)))), h('td.wb-trend', sparkline(trend[r.village]))))),
+      h('tfoot', h('tr', columns.map((c) => h('td', show(c[0] === 'rank' ? null : c[2](ov.totals)))), h('td'))),
     );
   };
   drawTable();
@@ -112,12 +134,50 @@ export async function workbenchView(main) {
         h('td', u.name || u.username),
         h('td', u.lastSyncAt ? formatTime(u.lastSyncAt) : t('wb.never')),
         h('td', u.appVersion || '—'),
+        h('td', t('wb.sent', { n: lastSent(u) })),
         h('td', t('wb.pending', { n: u.pendingOps })),
         h('td', old ? t('wb.stale', { n: STALE_DAYS }) : ''));
     }))));
   } catch (err) {
     people.textContent = t('office.loadFailed', { msg: err.message });
   }
+}
+
+// drawToday writes what the town recorded today, and which villages.
+function drawToday(box, ov) {
+  const line = (d) => t('wb.todayLine', { features: d.newFeatures, events: d.events, opened: d.problemsOpened, rectified: d.problemsRectified });
+  const size = (d) => d.newFeatures + d.events + d.problemsOpened + d.problemsRectified;
+  const busy = (d) => size(d) > 0;
+  if (!ov.totals.today || !busy(ov.totals.today)) {
+    box.replaceChildren(h('p.muted', t('wb.todayNone')));
+    return;
+  }
+  // The busiest villages first; the rest are in the town's line.
+  const villages = ov.villages.filter((v) => busy(v.today)).sort((a, b) => size(b.today) - size(a.today));
+  add(clear(box), h('p', h('b', line(ov.totals.today))),
+    h('ul', villages.slice(0, TODAY_VILLAGES).map((v) => h('li', { dataset: { village: v.village } }, h('b', v.name), ' ', line(v.today)))),
+    villages.length > TODAY_VILLAGES && h('p.muted', t('wb.todayMore', { n: villages.length - TODAY_VILLAGES })));
+}
+
+// lastSent is how many ops the user's phone sent on its last sync.
+function lastSent(u) {
+  const d = (u.devices || []).reduce((a, b) => (!a || b.lastSyncAt > a.lastSyncAt ? b : a), null);
+  return d ? d.opsSent : 0;
+}
+
+// sparkline draws a few month scores (null where none) as a small line,
+// the last one as a dot; a village with no scores gets a dash.
+function sparkline(scores) {
+  const have = (scores || []).filter((x) => x !== null && x !== undefined);
+  if (!have.length) return '—';
+  const W = 72; const H = 20;
+  const lo = Math.min(60, ...have); const hi = 100;
+  const x = (i) => (scores.length < 2 ? W / 2 : 2 + (i * (W - 4)) / (scores.length - 1));
+  const y = (v) => 2 + ((hi - v) * (H - 4)) / (hi - lo || 1);
+  let last = scores.length - 1;
+  while (scores[last] === null || scores[last] === undefined) last--;
+  return svg('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: 'sparkline', role: 'img', 'aria-label': have.join(' → ') },
+    svg('path', { d: linePath(scores, x, y) }), svg('circle', { cx: x(last), cy: y(scores[last]), r: 2 }));
 }
 
 // printPage opens the printable notice: the page needs the token, so it is
