@@ -462,7 +462,7 @@ test('6. the town office on a desktop: village page, report, users, two columns'
   assert.ok(villages.some((v) => v.code === '360803101299' && v.name === '测试新村'));
 });
 
-test('6b. an inspection refused for a closed earlier month is moved to this month, scores and problems kept (issue 15)', async () => {
+test('6b. an inspection of a closed earlier month: warned before, refused, then moved to this month with its scores and problems (issue 15)', async () => {
   const [y, m] = MONTH.split('-').map(Number);
   const prev = m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
   await admin.call('POST', `/api/v1/assessments/${prev}/close`);
@@ -472,7 +472,14 @@ test('6b. an inspection refused for a closed earlier month is moved to this mont
   await insp.selectOption('#inspect-village', VILLAGE);
   if (await insp.isVisible('#inspect-template')) await insp.selectOption('#inspect-template', template.id);
   await insp.fill('#inspect-month', prev);
+  await insp.dispatchEvent('#inspect-month', 'change');
+  // Warned before scoring into it, and asked again on saving.
+  await insp.waitForSelector('#inspect-month-closed:not([hidden])');
+  assert.match(await insp.textContent('#inspect-month-closed'), new RegExp(`${prev} 的考评已结束`));
   await insp.click('#save');
+  await insp.waitForSelector('dialog.ask[open]');
+  assert.match(await insp.textContent('dialog.ask'), /仍要保存吗/);
+  await insp.click('dialog.ask button.primary');
   await insp.waitForFunction(() => location.hash === '#/assess');
   await waitFor(async () => (await outboxOps(insp)).some((o) => o.type === 'putInspection' && o.state === 'rejected'), 'the refusal');
   const [refused] = (await outboxOps(insp)).filter((o) => o.type === 'putInspection');

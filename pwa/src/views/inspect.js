@@ -8,7 +8,7 @@
 import { t, formatTime } from '../i18n.js';
 import { h, add, field, setError, toast, confirmAsk } from '../ui.js';
 import { photoPicker } from '../form.js';
-import { uuid } from '../api.js';
+import { uuid, api } from '../api.js';
 import { enqueue } from '../outbox.js';
 import { del } from '../idb.js';
 import {
@@ -159,6 +159,28 @@ export async function inspectForm(main) {
   tplSel.addEventListener('change', drawItems);
   drawItems();
 
+  // An earlier month may be closed already: its inspections are refused.
+  // Say so before the inspector scores into it, not after the sync.
+  const monthNote = h('p.warn#inspect-month-closed', { hidden: true });
+  let closedMonth = '';
+  async function checkMonth() {
+    const m = month.value;
+    closedMonth = '';
+    monthNote.hidden = true;
+    if (!m || m >= thisMonth) return;
+    try {
+      const r = await api('GET', `/api/v1/assessments?month=${encodeURIComponent(m)}`);
+      if (month.value !== m) return;
+      if (r.closed) closedMonth = m;
+      monthNote.textContent = t(r.closed ? 'inspect.monthClosed' : 'inspect.monthEarlier', { month: m });
+    } catch {
+      if (month.value !== m) return;
+      monthNote.textContent = t('inspect.monthUnknown', { month: m }); // offline: it may be closed by the time it is sent
+    }
+    monthNote.hidden = false;
+  }
+  month.addEventListener('change', checkMonth);
+
   // Problems found, and the editor of the next one.
   const problems = [];
   const problemList = h('div.rows#problem-list');
@@ -214,6 +236,7 @@ export async function inspectForm(main) {
     if (badMonth) ok = false;
     if (!village) ok = false;
     if (editor) { toast(t('problem.unfinished')); return; }
+    if (ok && closedMonth === m && !(await confirmAsk(t('inspect.closedAsk', { month: m }), t('inspect.closedAnyway')))) return;
     if (!ok) {
       toast(t('form.invalid'));
       main.querySelector('.invalid')?.scrollIntoView({ block: 'center' });
@@ -235,6 +258,7 @@ export async function inspectForm(main) {
   add(main,
     field(t('inspect.village'), villageSel),
     h('div.two', field(t('inspect.month'), month), templates.length > 1 ? field(t('inspect.template'), tplSel) : null),
+    monthNote,
     h('h3', t('inspect.items')),
     itemsBox,
     totalEl,
