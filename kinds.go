@@ -23,8 +23,8 @@ const (
 
 // AttrSpec describes one attribute of a kind. It is what the API publishes
 // (and the OpenAPI document and the web app's forms read), so it has JSON
-// tags; the labels shown to people are in the web app's i18n table, keyed
-// by Name.
+// tags; the words shown to people are in the label table (labels.go),
+// keyed "attr.<Name>" and, for an enum's values, "<Name>.<value>".
 type AttrSpec struct {
 	Name string   `json:"name"`
 	Type AttrType `json:"type"`

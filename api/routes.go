@@ -68,7 +68,7 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/export/features.kml", summary: "Download features as KML, a folder per village with its boundary (?village=&kind=); streamed", tag: "export", handler: s.exportKML},
 		{method: "GET", path: "/export/features.xlsx", summary: "Download features as an Excel workbook, a sheet per kind (?village=&kind=); streamed", tag: "export", handler: s.exportXLSX},
 
-		{method: "GET", path: "/kinds", summary: "What each kind records: attributes with their types, defaults and who may change them, event types, settled stages", tag: "meta", handler: s.kinds},
+		{method: "GET", path: "/kinds", summary: "What each kind records: attributes with their types, defaults and who may change them, event types, settled stages; the Chinese and English labels of kinds, attributes, values and event types", tag: "meta", handler: s.kinds},
 		{method: "GET", path: "/config", summary: "Settings the web app needs: the map tile source", tag: "meta", handler: s.config},
 		{method: "GET", path: "/openapi.json", summary: "This document", tag: "meta", handler: s.openAPI},
 	}

@@ -5,7 +5,7 @@
 // set are not shown (names and money for a cleaner) or shown fixed (the
 // settled fields of an accepted record): left out, the server keeps them.
 
-import { attrsOf, allowedValues, editable, titleOf } from './schema.js';
+import { attrsOf, allowedValues, editable, titleOf, INPUT_TYPES } from './schema.js';
 import { t, valueLabel } from './i18n.js';
 import { h, field, setError, toast } from './ui.js';
 import { savePhoto, photoURL } from './photos.js';
@@ -31,9 +31,12 @@ function linkControl(spec, value, village) {
   return sel;
 }
 
+// LINE is the most characters of text that one line of input holds.
+const LINE = 100;
+
 function control(spec, value, role, cur, village) {
   const id = `attr-${spec.name}`;
-  const hint = spec.def !== undefined ? valueLabel(spec.name, spec.def) : '';
+  const hint = spec.default !== undefined ? valueLabel(spec.name, spec.default) : '';
   if (spec.link) return linkControl(spec, value, village);
   switch (spec.type) {
     case 'int':
@@ -64,10 +67,10 @@ function control(spec, value, role, cur, village) {
     }
     case 'date':
       return h('input', { id, name: spec.name, type: 'date', value: value ?? '' });
-    case 'text':
-      return h('textarea', { id, name: spec.name, rows: 2, maxLength: spec.maxLen, value: value ?? '' });
     default:
-      return h('input', { id, name: spec.name, type: spec.input || 'text', maxLength: spec.maxLen, value: value ?? '', autocomplete: 'off' });
+      // Long free text (a note) gets a box of two lines; names a line.
+      if (spec.maxLen > LINE) return h('textarea', { id, name: spec.name, rows: 2, maxLength: spec.maxLen, value: value ?? '' });
+      return h('input', { id, name: spec.name, type: INPUT_TYPES[spec.name] || 'text', maxLength: spec.maxLen, value: value ?? '', autocomplete: 'off' });
   }
 }
 
@@ -107,7 +110,7 @@ export function attrForm(kind, attrs = {}, role = '', cur = undefined, village =
           else out[s.name] = n;
         } else if (s.type === 'bool') {
           out[s.name] = raw === 'true';
-        } else if ((s.type === 'string' || s.type === 'text') && s.maxLen && [...raw].length > s.maxLen) {
+        } else if (s.type === 'string' && s.maxLen && [...raw].length > s.maxLen) {
           problem = t('form.tooLong', { n: s.maxLen });
         } else {
           out[s.name] = raw;

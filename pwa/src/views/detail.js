@@ -111,7 +111,7 @@ export async function eventForm(main, id, type) {
   const role = app.session?.user?.role || '';
   let status = null;
   if (needsStatus) {
-    const values = allowedValues({ name: attr, values: statusValues(f.kind) }, role, f.attrs);
+    const values = allowedValues({ name: attr, enum: statusValues(f.kind) }, role, f.attrs);
     status = h('select#event-status', { name: 'status' },
       h('option', { value: '' }, t('common.unset')),
       values.map((v) => h('option', { value: v }, valueLabel(attr, v))));
