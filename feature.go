@@ -18,6 +18,7 @@ const (
 	KindHouseholdToilet Kind = "household_toilet" // 户厕改造
 	KindDemolition      Kind = "demolition"       // 危旧房拆除
 	KindHousingReform   Kind = "housing_reform"   // 农村安居工程
+	KindHousehold       Kind = "household"        // 农户（一户一档）
 )
 
 // Location is a GPS fix in WGS-84; Accuracy is the phone's radius in metres.

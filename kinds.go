@@ -23,8 +23,8 @@ const (
 
 // AttrSpec describes one attribute of a kind. It is what the API publishes
 // (and the OpenAPI document and the web app's forms read), so it has JSON
-// tags; the labels shown to people are in the web app's i18n table, keyed
-// by Name.
+// tags; the words shown to people are in the label table (labels.go),
+// keyed "attr.<Name>" and, for an enum's values, "<Name>.<value>".
 type AttrSpec struct {
 	Name string   `json:"name"`
 	Type AttrType `json:"type"`
@@ -54,6 +54,10 @@ type AttrSpec struct {
 	// Settled attributes change only by staff, with a reason, once the
 	// record has reached one of its kind's settled stages.
 	Settled bool `json:"settled,omitempty"`
+	// Link names the kind of record whose id the attribute holds (a
+	// household toilet's household): a write naming a record that is not
+	// one of that kind in the same village is refused (see CheckLinks).
+	Link Kind `json:"link,omitempty"`
 }
 
 func num(f float64) *float64 { return &f }
@@ -63,6 +67,9 @@ var facilityStatus = []string{"ok", "full", "overflowing", "damaged"} // 正常�
 
 // builtYear is optional: old facilities often have no known year.
 var builtYear = AttrSpec{Name: "built_year", Type: AttrInt, Min: num(1950), Max: num(2100)} // 建成年份
+
+// householdLink ties a household's works to its household record (一户一档).
+var householdLink = AttrSpec{Name: "household", Type: AttrString, MaxLen: 64, Link: KindHousehold} // 所属农户（household 要素的 id）
 
 // attrSchema is the one table of what each kind records. Defaults are given
 // only where the domain has an obvious starting value: the status or stage a
@@ -100,6 +107,7 @@ var attrSchema = map[Kind][]AttrSpec{
 		{Name: "subsidy_yuan", Type: AttrNumber, Min: num(0), Max: num(1000000)},                                               // 补助（元）
 		{Name: "stage", Type: AttrEnum, Enum: []string{"planned", "building", "done", "accepted"}, Default: "planned"},         // 进度：计划、施工、完工、验收
 		{Name: "completed_on", Type: AttrDate},                                                                                 // 完工日期
+		householdLink,
 	},
 	KindDemolition: { // 危旧房拆除
 		{Name: "owner", Type: AttrString, MaxLen: 32, Must: true},                                                   // 房主
@@ -107,6 +115,7 @@ var attrSchema = map[Kind][]AttrSpec{
 		{Name: "area_m2", Type: AttrNumber, Min: num(1), Max: num(10000)},                                           // 面积（平方米）
 		{Name: "stage", Type: AttrEnum, Enum: []string{"surveyed", "scheduled", "demolished"}, Default: "surveyed"}, // 进度：已摸底、已排期、已拆除
 		{Name: "demolished_on", Type: AttrDate},                                                                     // 拆除日期
+		householdLink,
 	},
 	KindHousingReform: { // 农村安居工程（危房改造户）
 		{Name: "household_head", Type: AttrString, MaxLen: 32, Must: true},                                                                          // 户主
@@ -116,9 +125,18 @@ var attrSchema = map[Kind][]AttrSpec{
 		{Name: "plot_area_m2", Type: AttrNumber, Min: num(1), Max: num(10000)},                                                                      // 占地面积（平方米）
 		{Name: "building_area_m2", Type: AttrNumber, Min: num(1), Max: num(10000)},                                                                  // 建筑面积（平方米）
 		{Name: "one_household_one_homestead", Type: AttrBool},                                                                                       // 一户一宅
-		{Name: "old_house", Type: AttrString, MaxLen: 64},                                                                                           // 拆旧建新：所拆旧房（demolition 要素的 id）
+		{Name: "old_house", Type: AttrString, MaxLen: 64, Link: KindDemolition},                                                                     // 拆旧建新：所拆旧房（demolition 要素的 id）
 		{Name: "stage", Type: AttrEnum, Enum: []string{"surveyed", "applied", "approved", "started", "completed", "accepted"}, Default: "surveyed"}, // 进度：摸底、申请、审批、开工、竣工、验收
 		{Name: "completed_on", Type: AttrDate},                                                                                                      // 竣工日期
+		householdLink,
+	},
+	// 农户（一户一档）: the household its toilet, housing reform and
+	// demolished old house link to. It has no state: its works have stages.
+	KindHousehold: {
+		{Name: "household_head", Type: AttrString, MaxLen: 32, Must: true}, // 户主
+		{Name: "address", Type: AttrString, MaxLen: 100},                   // 地址（自然村、门牌）
+		{Name: "members", Type: AttrInt, Min: num(1), Max: num(50)},        // 家庭人口
+		{Name: "phone", Type: AttrString, MaxLen: 20},                      // 联系电话
 	},
 }
 
@@ -129,10 +147,11 @@ var commonAttrs = []AttrSpec{
 }
 
 // kindOrder is the order kinds are listed in: the garbage chain from the
-// household bin to the town's station, then toilets, then housing.
+// household bin to the town's station, then toilets, then housing, then
+// the household that ties its toilet and housing together.
 var kindOrder = []Kind{
 	KindBin, KindGarbagePool, KindCollectionPoint, KindTransferStation,
-	KindPublicToilet, KindHouseholdToilet, KindDemolition, KindHousingReform,
+	KindPublicToilet, KindHouseholdToilet, KindDemolition, KindHousingReform, KindHousehold,
 }
 
 // eventTypes lists the events each kind takes.
@@ -145,6 +164,7 @@ var eventTypes = map[Kind][]string{
 	KindHouseholdToilet: {"stage_changed", "inspected", "corrected"},             // 进度变更、检查、更正
 	KindDemolition:      {"stage_changed", "inspected", "corrected"},
 	KindHousingReform:   {"stage_changed", "inspected", "corrected"},
+	KindHousehold:       {"inspected"},
 }
 
 // reasonedEvents say why something was changed, so they need a note.
@@ -163,8 +183,8 @@ var restoringEvents = map[string]bool{"emptied": true, "cleared": true, "repaire
 // only inspectors and admins may set it (see CheckAttrChange).
 const acceptedStage = "accepted"
 
-// personalAttrs name people; exports for non-admins leave them out.
-var personalAttrs = []string{"household_head", "owner"}
+// personalAttrs name or reach people; exports for non-admins leave them out.
+var personalAttrs = []string{"household_head", "owner", "phone"}
 
 // ValidKind reports whether k is a known kind.
 func ValidKind(k Kind) bool {
@@ -234,9 +254,6 @@ func statusValues(kind Kind) []string {
 	}
 	return nil
 }
-
-// IsHousehold reports kinds that are households, which coverage counts.
-func IsHousehold(k Kind) bool { return k == KindHouseholdToilet || k == KindHousingReform }
 
 // IsCollectionFacility reports kinds a household takes its waste to, which
 // coverage measures the distance to. The transfer station serves the whole

@@ -25,7 +25,7 @@ func errorOf(t *testing.T, err error) (string, map[string]string) {
 
 func TestKinds(t *testing.T) {
 	want := []Kind{"bin", "garbage_pool", "collection_point", "transfer_station",
-		"public_toilet", "household_toilet", "demolition", "housing_reform"}
+		"public_toilet", "household_toilet", "demolition", "housing_reform", "household"}
 	if diff := cmp.Diff(want, Kinds()); diff != "" {
 		t.Errorf("Kinds() (-want +got):\n%s", diff)
 	}
@@ -93,9 +93,10 @@ func TestSchemaTable(t *testing.T) {
 				t.Errorf("%s takes %s, which sets the status ok, but has no status ok", k, typ)
 			}
 		}
+		// Every kind has a state but the household, whose works have stages.
 		attr := StatusAttr(k)
-		if attr == "" {
-			t.Errorf("%s: no status or stage", k)
+		if (attr == "") != (k == KindHousehold) {
+			t.Errorf("%s: status or stage %q", k, attr)
 		}
 		if specs := AttrSpecs(k); specs != nil {
 			for _, s := range specs {
@@ -121,6 +122,7 @@ func TestStatus(t *testing.T) {
 		{KindHouseholdToilet, "stage", []string{"planned", "building", "done", "accepted"}},
 		{KindDemolition, "stage", []string{"surveyed", "scheduled", "demolished"}},
 		{KindHousingReform, "stage", []string{"surveyed", "applied", "approved", "started", "completed", "accepted"}},
+		{KindHousehold, "", nil},
 		{"toilet", "", nil},
 	}
 	for _, tt := range tests {
@@ -139,28 +141,26 @@ func TestStatus(t *testing.T) {
 
 func TestKindGroups(t *testing.T) {
 	tests := []struct {
-		kind                  Kind
-		household, collection bool
+		kind       Kind
+		collection bool
 	}{
-		{KindBin, false, true},
-		{KindGarbagePool, false, true},
-		{KindCollectionPoint, false, true},
-		{KindTransferStation, false, false},
-		{KindPublicToilet, false, false},
-		{KindHouseholdToilet, true, false},
-		{KindDemolition, false, false},
-		{KindHousingReform, true, false},
-		{"nonsense", false, false},
+		{KindBin, true},
+		{KindGarbagePool, true},
+		{KindCollectionPoint, true},
+		{KindTransferStation, false},
+		{KindPublicToilet, false},
+		{KindHouseholdToilet, false},
+		{KindDemolition, false},
+		{KindHousingReform, false},
+		{KindHousehold, false},
+		{"nonsense", false},
 	}
 	for _, tt := range tests {
-		if got := IsHousehold(tt.kind); got != tt.household {
-			t.Errorf("IsHousehold(%q) = %v", tt.kind, got)
-		}
 		if got := IsCollectionFacility(tt.kind); got != tt.collection {
 			t.Errorf("IsCollectionFacility(%q) = %v", tt.kind, got)
 		}
 	}
-	if diff := cmp.Diff([]string{"household_head", "owner"}, PersonalAttrs()); diff != "" {
+	if diff := cmp.Diff([]string{"household_head", "owner", "phone"}, PersonalAttrs()); diff != "" {
 		t.Errorf("PersonalAttrs() (-want +got):\n%s", diff)
 	}
 }
@@ -397,7 +397,7 @@ func TestNormalizeAttrsUnknownKind(t *testing.T) {
 	for _, k := range []Kind{"", "toilet", "BIN"} {
 		_, err := NormalizeAttrs(k, map[string]any{"status": "ok"})
 		code, fields := errorOf(t, err)
-		want := map[string]string{"kind": "must be one of bin, garbage_pool, collection_point, transfer_station, public_toilet, household_toilet, demolition, housing_reform"}
+		want := map[string]string{"kind": "must be one of bin, garbage_pool, collection_point, transfer_station, public_toilet, household_toilet, demolition, housing_reform, household"}
 		if code != EINVALID || !cmp.Equal(want, fields) {
 			t.Errorf("kind %q: %s %v", k, code, fields)
 		}
@@ -540,7 +540,7 @@ func TestValidateEventErrors(t *testing.T) {
 		{"a correction without a note", KindHouseholdToilet, func(e *Event) { e.Type, e.Status = "corrected", "building" },
 			EINVALID, map[string]string{"note": "required for corrected: say what was corrected and why"}},
 		{"unknown kind", "toilet", func(e *Event) {},
-			EINVALID, map[string]string{"kind": "must be one of bin, garbage_pool, collection_point, transfer_station, public_toilet, household_toilet, demolition, housing_reform"}},
+			EINVALID, map[string]string{"kind": "must be one of bin, garbage_pool, collection_point, transfer_station, public_toilet, household_toilet, demolition, housing_reform, household"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -49,6 +49,9 @@ var kindRules = map[Kind]attrRules{
 		settledStages: []string{"completed", "accepted"},
 		settled:       []string{"stage", "subsidy_yuan", "mode", "building_area_m2", "completed_on"},
 	},
+	KindHousehold: {
+		staffOnly: []string{"household_head", "phone"},
+	},
 }
 
 // MaxReason is the most characters of a reason given for a correction.

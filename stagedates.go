@@ -22,12 +22,6 @@ var stageDates = map[Kind]StageDate{
 	KindHousingReform:   {Attr: "completed_on", Stages: []string{"completed", "accepted"}},
 }
 
-// StageDateOf is kind's stage date, if it has one.
-func StageDateOf(kind Kind) (StageDate, bool) {
-	d, ok := stageDates[kind]
-	return d, ok
-}
-
 // FillStageDate sets the stage date in next to the town's day of at when
 // the write from cur (nil for a new feature) to next moves the stage to
 // one of the date's stages and leaves the date empty. A date given is

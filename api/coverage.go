@@ -48,7 +48,7 @@ func isFacility(f *cunjie.Feature) bool {
 // every facility, looking across village borders: a household by the
 // border is served by a bin of the next village.
 func (s *Server) coverage(ctx context.Context, u *cunjie.User, code string, radius float64) (*VillageCoverage, error) {
-	households, err := s.villageFeatures(ctx, code, func(f *cunjie.Feature) bool { return cunjie.IsHousehold(f.Kind) })
+	households, err := s.villageFeatures(ctx, code, func(f *cunjie.Feature) bool { return cunjie.IsHousehold(f) })
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +217,7 @@ func (s *Server) villageStats(ctx context.Context, v geo.VillageShape) (*Village
 				st.Flags[name]++
 			}
 		}
-		if cunjie.IsHousehold(f.Kind) {
+		if cunjie.IsHousehold(f) {
 			st.Households++
 		}
 	}

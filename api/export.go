@@ -25,11 +25,10 @@ import (
 // the features of one village at a time are read from the index and written
 // to the response, so a whole town's export never sits in memory.
 
-// exportLabels is the one table of Chinese column headers, keyed by the
-// English name that GeoJSON and KML use: the fixed columns, then every
-// attribute of every kind (a test keeps it complete). The attribute "type"
-// is 厕所类型, not 类型, which heads the kind column; both kinds with a type
-// are toilets.
+// exportLabels are the Chinese headers of the columns every export has,
+// keyed by the English name that GeoJSON and KML use. The attributes' headers
+// and the words for kinds and values are the domain's (cunjie.AttrLabel,
+// KindLabel, ValueLabel: labels.go), which the web app shows too.
 var exportLabels = map[string]string{
 	"id":          "编号",
 	"village":     "村代码",
@@ -38,37 +37,12 @@ var exportLabels = map[string]string{
 	"status":      "状态",
 	"lon":         "经度",
 	"lat":         "纬度",
-	"accuracy":    "精度(米)",
+	"accuracy":    "精度（米）",
 	"town":        "乡镇",
-
-	"capacity_l":                  "容量(升)",
-	"volume_m3":                   "容积(立方米)",
-	"built_year":                  "建成年份",
-	"bin_count":                   "垃圾桶数",
-	"capacity_tpd":                "处理能力(吨/日)",
-	"type":                        "厕所类型",
-	"stalls":                      "厕位数",
-	"household_head":              "户主",
-	"tap_water":                   "改水(通自来水)",
-	"subsidy_yuan":                "补助(元)",
-	"stage":                       "进度",
-	"completed_on":                "完工日期",
-	"owner":                       "房主",
-	"structure":                   "结构",
-	"area_m2":                     "面积(平方米)",
-	"demolished_on":               "拆除日期",
-	"category":                    "类别",
-	"mode":                        "改造方式",
-	"plot_area_m2":                "占地面积(平方米)",
-	"building_area_m2":            "建筑面积(平方米)",
-	"one_household_one_homestead": "一户一宅",
-	"old_house":                   "所拆旧房编号",
-	"name":                        "名称",
-	"note":                        "备注",
 
 	"lowAccuracy":       "定位精度低",
 	"outsideVillage":    "在村界外",
-	"possibleDuplicate": "疑似重复(编号)",
+	"possibleDuplicate": "疑似重复（编号）",
 	"photosPending":     "待传照片数",
 	"photos":            "照片数",
 	"version":           "版本",
@@ -76,19 +50,6 @@ var exportLabels = map[string]string{
 	"createdAt":         "创建时间",
 	"updatedBy":         "修改人",
 	"updatedAt":         "修改时间",
-}
-
-// exportKindLabels name the kinds in Chinese: the XLSX sheets, the KML folders and
-// the kind column of the tables.
-var exportKindLabels = map[cunjie.Kind]string{
-	cunjie.KindBin:             "垃圾桶",
-	cunjie.KindGarbagePool:     "垃圾池",
-	cunjie.KindCollectionPoint: "垃圾收集点",
-	cunjie.KindTransferStation: "垃圾压缩中转站",
-	cunjie.KindPublicToilet:    "公厕",
-	cunjie.KindHouseholdToilet: "户厕改造",
-	cunjie.KindDemolition:      "危旧房拆除",
-	cunjie.KindHousingReform:   "农村安居工程",
 }
 
 // exportZone is the zone times are shown in. The users all live in China
@@ -106,8 +67,9 @@ type exportRow struct {
 }
 
 // exportColumn is one column of an export. Values keep their Go types
-// (numbers, bool, time.Time, cunjie.Kind, nil for nothing): GeoJSON writes
-// them as JSON, and exportTableValue turns them into what a spreadsheet shows.
+// (numbers, bool, time.Time, cunjie.Kind, exportEnum, nil for nothing):
+// GeoJSON writes them as JSON, and exportTableValue turns them into what a
+// spreadsheet shows.
 type exportColumn struct {
 	key   string // English name: the GeoJSON property, the KML Data name
 	group string // "attrs" or "flags": GeoJSON nests the property in that object
@@ -115,12 +77,26 @@ type exportColumn struct {
 	value func(r exportRow) any
 }
 
+// exportCol is a column every export has, headed from exportLabels.
 func exportCol(key, group string, value func(r exportRow) any) exportColumn {
 	label, ok := exportLabels[key]
 	if !ok {
-		label = key // a new attribute without a label yet; a test catches it
+		label = key // a new column without a header yet; a test catches it
 	}
 	return exportColumn{key: key, group: group, label: label, value: value}
+}
+
+// exportEnum is a value of an enum attribute (a status, stage, type, ...):
+// CSV, XLSX and KML show the domain's Chinese word for it (正常, 验收,
+// 三格式化粪池), GeoJSON the value itself (ok), which GIS tools match on.
+type exportEnum struct{ attr, value string }
+
+// enumValue wraps v, attr's stored value, as an exportEnum; nothing stays nil.
+func enumValue(attr string, v any) any {
+	if s, ok := v.(string); ok {
+		return exportEnum{attr: attr, value: s}
+	}
+	return v
 }
 
 // exportColumns lists the columns of an export of kinds: the fixed ones,
@@ -136,13 +112,17 @@ func exportColumns(kinds []cunjie.Kind, personal bool) []exportColumn {
 		exportCol("village", "", func(r exportRow) any { return r.f.Village }),
 		exportCol("villageName", "", func(r exportRow) any { return r.villageName }),
 		exportCol("kind", "", func(r exportRow) any { return r.f.Kind }),
-		exportCol("status", "", func(r exportRow) any { return r.f.Attrs[cunjie.StatusAttr(r.f.Kind)] }),
+		exportCol("status", "", func(r exportRow) any {
+			attr := cunjie.StatusAttr(r.f.Kind)
+			return enumValue(attr, r.f.Attrs[attr])
+		}),
 		exportCol("lon", "", func(r exportRow) any { return r.f.Location.Lon }),
 		exportCol("lat", "", func(r exportRow) any { return r.f.Location.Lat }),
 		exportCol("accuracy", "", func(r exportRow) any { return zeroAsNil(r.f.Location.Accuracy) }),
 	}
 	var attrs []string
-	seenIn := map[string]int{} // attribute → how many of kinds have it
+	seenIn := map[string]int{}  // attribute → how many of kinds have it
+	isEnum := map[string]bool{} // an attribute is an enum in every kind that has it
 	for _, k := range kinds {
 		for _, spec := range cunjie.AttrSpecs(k) {
 			if spec.Name == cunjie.StatusAttr(k) || (!personal && slices.Contains(cunjie.PersonalAttrs(), spec.Name)) {
@@ -152,6 +132,7 @@ func exportColumns(kinds []cunjie.Kind, personal bool) []exportColumn {
 				attrs = append(attrs, spec.Name)
 			}
 			seenIn[spec.Name]++
+			isEnum[spec.Name] = spec.Type == cunjie.AttrEnum
 		}
 	}
 	if len(kinds) > 1 {
@@ -160,7 +141,11 @@ func exportColumns(kinds []cunjie.Kind, personal bool) []exportColumn {
 		})
 	}
 	for _, name := range attrs {
-		cols = append(cols, exportCol(name, "attrs", func(r exportRow) any { return r.f.Attrs[name] }))
+		value := func(r exportRow) any { return r.f.Attrs[name] }
+		if isEnum[name] {
+			value = func(r exportRow) any { return enumValue(name, r.f.Attrs[name]) }
+		}
+		cols = append(cols, exportColumn{key: name, group: "attrs", label: cunjie.AttrLabel(name), value: value})
 	}
 	return append(cols,
 		exportCol("lowAccuracy", "flags", func(r exportRow) any { return r.f.Flags.LowAccuracy }),
@@ -207,16 +192,15 @@ func exportHeaders(cols []exportColumn) []string {
 	return out
 }
 
-// exportTableValue is what a spreadsheet cell shows of v: a Chinese kind, 是 or 否
-// for a bool, a time in China. Numbers stay numbers for XLSX; exportText makes
-// text of them.
+// exportTableValue is what a spreadsheet cell shows of v: a kind or an enum
+// value in Chinese, 是 or 否 for a bool, a time in China. Numbers stay numbers
+// for XLSX; exportText makes text of them.
 func exportTableValue(v any) any {
 	switch v := v.(type) {
 	case cunjie.Kind:
-		if label, ok := exportKindLabels[v]; ok {
-			return label
-		}
-		return string(v)
+		return cunjie.KindLabel(v)
+	case exportEnum:
+		return cunjie.ValueLabel(v.attr, v.value)
 	case bool:
 		if v {
 			return "是"
@@ -369,7 +353,11 @@ func exportProps(cols []exportColumn, r exportRow, nest bool) []geo.Prop {
 			out = append(out, geo.Prop{Key: c.key, Label: c.label, Value: exportText(c.value(r))})
 			continue
 		}
-		p := geo.Prop{Key: c.key, Value: c.value(r)}
+		v := c.value(r)
+		if e, ok := v.(exportEnum); ok {
+			v = e.value // GeoJSON is for GIS tools: the machine value
+		}
+		p := geo.Prop{Key: c.key, Value: v}
 		if c.group == "" {
 			out = append(out, p)
 			continue
@@ -465,7 +453,7 @@ func writeKML(ctx context.Context, j *exportJob, w *bufio.Writer) error {
 					continue
 				}
 				if !started {
-					k.StartFolder(exportKindLabels[kind])
+					k.StartFolder(cunjie.KindLabel(kind))
 					started = true
 				}
 				r := exportRow{f: f, villageName: v.Name}
@@ -491,7 +479,7 @@ func placemarkName(f *cunjie.Feature) string {
 	if name, _ := f.Attrs["name"].(string); name != "" {
 		return name
 	}
-	return exportKindLabels[f.Kind] + " " + f.ID
+	return cunjie.KindLabel(f.Kind) + " " + f.ID
 }
 
 // writeXLSX writes one sheet per kind with excelize's StreamWriter, which
@@ -515,7 +503,7 @@ func writeXLSX(ctx context.Context, j *exportJob, w *bufio.Writer) error {
 	}
 	sheets := map[cunjie.Kind]*sheet{}
 	for i, k := range j.kinds {
-		name := exportKindLabels[k]
+		name := cunjie.KindLabel(k)
 		if i == 0 {
 			err = f.SetSheetName(f.GetSheetName(0), name)
 		} else {

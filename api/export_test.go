@@ -4,15 +4,20 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
+	"io"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/cunjie/cunjie"
 	"github.com/cunjie/cunjie/geo"
@@ -26,20 +31,10 @@ func columnKeys(cols []exportColumn) []string {
 	return keys
 }
 
-// TestExportLabelsComplete keeps the label tables in step with the kinds:
-// a new attribute or kind without a Chinese label fails here, and no two
-// columns of one table share a header.
+// TestExportLabelsComplete: every column of every table has a Chinese
+// header (the fixed ones from exportLabels, the attributes' from the domain
+// table), and no two columns of one table share a header.
 func TestExportLabelsComplete(t *testing.T) {
-	for _, k := range cunjie.Kinds() {
-		if exportKindLabels[k] == "" {
-			t.Errorf("kind %s has no Chinese label", k)
-		}
-		for _, spec := range cunjie.AttrSpecs(k) {
-			if exportLabels[spec.Name] == "" {
-				t.Errorf("attribute %s of %s has no Chinese header in exportLabels", spec.Name, k)
-			}
-		}
-	}
 	tables := [][]cunjie.Kind{cunjie.Kinds()}
 	for _, k := range cunjie.Kinds() {
 		tables = append(tables, []cunjie.Kind{k})
@@ -48,7 +43,7 @@ func TestExportLabelsComplete(t *testing.T) {
 		for _, personal := range []bool{false, true} {
 			seen := map[string]string{}
 			for _, c := range exportColumns(kinds, personal) {
-				if c.label == c.key {
+				if c.label == c.key || c.label == "" {
 					t.Errorf("column %s has no Chinese header", c.key)
 				}
 				if other, dup := seen[c.label]; dup {
@@ -66,12 +61,12 @@ func TestExportColumns(t *testing.T) {
 	join := func(parts ...[]string) []string { return slices.Concat(parts...) }
 
 	got := columnKeys(exportColumns([]cunjie.Kind{cunjie.KindHouseholdToilet}, true))
-	want := join(fixed, []string{"household_head", "type", "tap_water", "subsidy_yuan", "completed_on", "name", "note"}, tail)
+	want := join(fixed, []string{"household_head", "type", "tap_water", "subsidy_yuan", "completed_on", "household", "name", "note"}, tail)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("household toilet, admin (-want +got):\n%s", diff)
 	}
 	got = columnKeys(exportColumns([]cunjie.Kind{cunjie.KindHouseholdToilet}, false))
-	want = join(fixed, []string{"type", "tap_water", "subsidy_yuan", "completed_on", "name", "note"}, tail)
+	want = join(fixed, []string{"type", "tap_water", "subsidy_yuan", "completed_on", "household", "name", "note"}, tail)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("household toilet, not admin (-want +got):\n%s", diff)
 	}
@@ -81,9 +76,9 @@ func TestExportColumns(t *testing.T) {
 	union := columnKeys(exportColumns(cunjie.Kinds(), false))
 	want = join(fixed, []string{
 		"capacity_l", "volume_m3", "built_year", "bin_count", "capacity_tpd", "type", "stalls",
-		"tap_water", "subsidy_yuan", "completed_on", "structure", "area_m2", "demolished_on",
+		"tap_water", "subsidy_yuan", "completed_on", "household", "structure", "area_m2", "demolished_on",
 		"category", "mode", "plot_area_m2", "building_area_m2", "one_household_one_homestead", "old_house",
-		"name", "note"}, tail)
+		"address", "members", "name", "note"}, tail)
 	if diff := cmp.Diff(want, union); diff != "" {
 		t.Errorf("union of kinds, not admin (-want +got):\n%s", diff)
 	}
@@ -151,7 +146,7 @@ func TestExportPropsNest(t *testing.T) {
 	if !ok {
 		t.Fatalf("attrs not nested: %v", byKey["attrs"])
 	}
-	want := []geo.Prop{{Key: "type", Value: "three_compartment"}, {Key: "tap_water", Value: true}, {Key: "subsidy_yuan"}, {Key: "completed_on"}, {Key: "name"}, {Key: "note"}}
+	want := []geo.Prop{{Key: "type", Value: "three_compartment"}, {Key: "tap_water", Value: true}, {Key: "subsidy_yuan"}, {Key: "completed_on"}, {Key: "household"}, {Key: "name"}, {Key: "note"}}
 	if diff := cmp.Diff(want, attrs); diff != "" {
 		t.Errorf("attrs (-want +got):\n%s", diff)
 	}
@@ -261,6 +256,188 @@ func TestExportComplete(t *testing.T) {
 		}
 		if !ok {
 			t.Errorf("%s: not a complete file:\n%q", format.ext, b)
+		}
+	}
+}
+
+// enumFeatures makes features of every kind that between them hold every
+// value of every enum attribute, keyed by id.
+func enumFeatures() map[string]*cunjie.Feature {
+	out := map[string]*cunjie.Feature{}
+	for _, k := range cunjie.Schema() {
+		n := 0
+		for _, a := range k.Attrs {
+			n = max(n, len(a.Enum))
+		}
+		for i := range n {
+			f := testFeature()
+			f.ID, f.Kind, f.Attrs = fmt.Sprintf("%s-%d", k.Kind, i), k.Kind, map[string]any{}
+			for _, a := range k.Attrs {
+				if len(a.Enum) > 0 {
+					f.Attrs[a.Name] = a.Enum[i%len(a.Enum)]
+				}
+			}
+			out[f.ID] = f
+		}
+	}
+	return out
+}
+
+// enumCheck checks the cells of enum columns against the features: each
+// shows the Chinese word of the feature's value, never the value itself.
+// It remembers which values it saw, to check all were exported.
+type enumCheck struct {
+	t    *testing.T
+	fs   map[string]*cunjie.Feature
+	seen map[string]bool // "<attr>.<value>"
+}
+
+// cell checks the cell of column key ("status" or an attribute) in the
+// row of feature id; columns of other attributes are let be.
+func (c *enumCheck) cell(format, id, key, got string) {
+	f := c.fs[id]
+	if f == nil {
+		c.t.Errorf("%s: a row of unknown feature %q", format, id)
+		return
+	}
+	attr := key
+	if key == "status" {
+		attr = cunjie.StatusAttr(f.Kind)
+	}
+	i := slices.IndexFunc(cunjie.AttrSpecs(f.Kind), func(s cunjie.AttrSpec) bool { return s.Name == attr })
+	if i < 0 || cunjie.AttrSpecs(f.Kind)[i].Type != cunjie.AttrEnum {
+		return
+	}
+	value := f.Attrs[attr].(string)
+	c.seen[attr+"."+value] = true
+	if want := cunjie.ValueLabel(attr, value); got != want || got == value {
+		c.t.Errorf("%s: %s's %s is %q, want %q", format, id, key, got, want)
+	}
+}
+
+// all checks that every value of every enum attribute was seen.
+func (c *enumCheck) all(format string) {
+	for _, k := range cunjie.Schema() {
+		for _, a := range k.Attrs {
+			for _, v := range a.Enum {
+				if !c.seen[a.Name+"."+v] {
+					c.t.Errorf("%s: no cell of %s %s.%s was checked", format, k.Kind, a.Name, v)
+				}
+			}
+		}
+	}
+	clear(c.seen)
+}
+
+// TestExportEnumsInChinese: CSV, XLSX and KML write every value of every
+// enum attribute (status, stage, type, category, ...) as its Chinese word
+// from the domain table; GeoJSON keeps the machine value.
+func TestExportEnumsInChinese(t *testing.T) {
+	fs := enumFeatures()
+	j := &exportJob{
+		villages: []geo.VillageShape{{Code: "360803101201", Name: "社上村"}},
+		kinds:    cunjie.Kinds(),
+		personal: true,
+		now:      time.Now(),
+		features: func(context.Context, string, func(*cunjie.Feature) bool) ([]*cunjie.Feature, error) {
+			return slices.Collect(maps.Values(fs)), nil
+		},
+	}
+	write := func(format exportFormat) []byte {
+		var buf bytes.Buffer
+		w := bufio.NewWriter(&buf)
+		if err := format.write(context.Background(), j, w); err != nil {
+			t.Fatalf("%s: %v", format.ext, err)
+		}
+		w.Flush()
+		return buf.Bytes()
+	}
+	check := &enumCheck{t: t, fs: fs, seen: map[string]bool{}}
+	keyOf := map[string]string{} // header → column key
+	for _, c := range exportColumns(cunjie.Kinds(), true) {
+		keyOf[c.label] = c.key
+	}
+
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(write(exportCSVFormat), []byte("\uFEFF")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range recs[1:] {
+		for i, h := range recs[0] {
+			check.cell("csv", rec[0], keyOf[h], rec[i])
+		}
+	}
+	check.all("csv")
+
+	x, err := excelize.OpenReader(bytes.NewReader(write(exportXLSXFormat)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	for _, sheet := range x.GetSheetList() {
+		rows, err := x.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range rows[1:] {
+			for i, h := range rows[0] {
+				if i < len(row) {
+					check.cell("xlsx", row[0], keyOf[h], row[i])
+				}
+			}
+		}
+	}
+	check.all("xlsx")
+
+	dec := xml.NewDecoder(bytes.NewReader(write(exportKMLFormat)))
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "Placemark" {
+			var pm struct {
+				Data []struct {
+					Name  string `xml:"name,attr"`
+					Value string `xml:"value"`
+				} `xml:"ExtendedData>Data"`
+			}
+			if err := dec.DecodeElement(&pm, &se); err != nil {
+				t.Fatal(err)
+			}
+			if len(pm.Data) == 0 || pm.Data[0].Name != "id" {
+				continue // a village's boundary
+			}
+			for _, d := range pm.Data {
+				check.cell("kml", pm.Data[0].Value, d.Name, d.Value)
+			}
+		}
+	}
+	check.all("kml")
+
+	var fc struct {
+		Features []struct {
+			ID         string
+			Properties struct {
+				Status string
+				Attrs  map[string]any
+			}
+		}
+	}
+	if err := json.Unmarshal(write(exportGeoJSONFormat), &fc); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range fc.Features {
+		f := fs[g.ID]
+		if g.Properties.Status != f.Attrs[cunjie.StatusAttr(f.Kind)] {
+			t.Errorf("geojson: %s's status %q, want the machine value %q", g.ID, g.Properties.Status, f.Attrs[cunjie.StatusAttr(f.Kind)])
+		}
+		for name, v := range g.Properties.Attrs {
+			if want, ok := f.Attrs[name]; ok && v != want {
+				t.Errorf("geojson: %s's %s %v, want the machine value %v", g.ID, name, v, want)
+			}
 		}
 	}
 }

@@ -23,13 +23,6 @@ import (
 // MaxLabels bounds one labels page (a village's features, 125 sheets).
 const MaxLabels = 3000
 
-// kindNames are the kinds as a label says them.
-var kindNames = map[cunjie.Kind]string{
-	cunjie.KindBin: "垃圾桶", cunjie.KindGarbagePool: "垃圾池", cunjie.KindCollectionPoint: "垃圾收集点",
-	cunjie.KindTransferStation: "垃圾压缩中转站", cunjie.KindPublicToilet: "公厕", cunjie.KindHouseholdToilet: "户厕改造",
-	cunjie.KindDemolition: "危旧房拆除", cunjie.KindHousingReform: "农村安居工程",
-}
-
 const labelsCSS = `@page{size:A4;margin:0}
 *{box-sizing:border-box}
 body{margin:0;font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei",sans-serif}
@@ -106,7 +99,7 @@ func (s *Server) villageLabels(c *fiber.Ctx) error {
 		if i%24 == 0 {
 			sheets = append(sheets, nil)
 		}
-		sheets[len(sheets)-1] = append(sheets[len(sheets)-1], label{Code: f.Code, Kind: kindNames[f.Kind], Village: v.Name, URL: url,
+		sheets[len(sheets)-1] = append(sheets[len(sheets)-1], label{Code: f.Code, Kind: cunjie.KindLabel(f.Kind), Village: v.Name, URL: url,
 			QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))})
 	}
 	c.Set("Content-Security-Policy", labelsCSP)

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/cunjie/cunjie"
 )
 
 var fiberParam = regexp.MustCompile(`:([A-Za-z_]+)`)
@@ -102,7 +104,7 @@ var (
 	boolT  = map[string]string{"type": "boolean"}
 	strArr = map[string]any{"type": "array", "items": str}
 	role   = map[string]any{"type": "string", "enum": []string{"admin", "inspector", "cleaner"}}
-	kindT  = map[string]any{"type": "string", "enum": []string{"bin", "garbage_pool", "collection_point", "transfer_station", "public_toilet", "household_toilet", "demolition", "housing_reform"}}
+	kindT  = map[string]any{"type": "string", "enum": cunjie.Kinds()}
 )
 
 func ref(name string) map[string]string {
@@ -151,6 +153,14 @@ var schemas = map[string]any{
 		"feature": ref("Feature"), "inspection": ref("Inspection"), "error": map[string]any{"type": "object"}})}}),
 	"FeatureCollection": obj(map[string]any{"type": str, "features": map[string]any{"type": "array", "items": obj(map[string]any{
 		"type": str, "id": str, "geometry": map[string]any{"type": "object"}, "properties": map[string]any{"type": "object"}})}}),
+	"HouseholdCheck": obj(map[string]any{"rule": map[string]any{"type": "string", "enum": []string{cunjie.RuleOneHomestead, cunjie.RuleOneToilet}},
+		"basis": map[string]any{"type": "string", "enum": []string{"household", "head"}}, "household": str, "householdHead": str, "features": strArr, "codes": strArr}),
+	"HouseholdChecks": obj(map[string]any{"village": str, "checks": map[string]any{"type": "array", "items": ref("HouseholdCheck")}}),
+	"FileStep":        obj(map[string]any{"stage": str, "photo": str, "feature": str, "kind": kindT, "event": str, "note": str, "by": str, "byName": str, "at": str}),
+	"HouseholdFile": obj(map[string]any{"household": ref("Feature"),
+		"records": map[string]any{"type": "array", "items": obj(map[string]any{"feature": ref("Feature"), "stages": map[string]any{"type": "array", "items": ref("FileStep")}})},
+		"photos":  map[string]any{"type": "array", "items": ref("FileStep"), "description": "every photo of the household and its records, oldest first"},
+		"checks":  map[string]any{"type": "array", "items": ref("HouseholdCheck")}}),
 	"VillageDetail": obj(map[string]any{"code": str, "name": str, "town": str, "areaKm2": num, "boundary": map[string]any{"type": "object", "description": "GeoJSON Polygon or MultiPolygon"}}),
 
 	// The monthly assessment (api/assessments.go) and the reports (api/reports.go).

@@ -135,9 +135,17 @@ func (s *Server) putFeatures(ctx context.Context, u *cunjie.User, ids []string, 
 			out[i] = rejected(err)
 			continue
 		}
+		// A record linked to a household created earlier in this batch (a
+		// phone records the household, then its toilet) finds it stored.
+		if links := cunjie.LinkedIDs(w.Kind, attrs); slices.ContainsFunc(run, func(c writes.Create) bool { return slices.Contains(links, c.Feature.ID) }) {
+			flush()
+		}
 		village, outside, err := s.villageFor(u, *w.Location, w.Village)
 		if err == nil {
 			err = s.checkPhotoNames(ctx, u, village, w.Photos)
+		}
+		if err == nil {
+			err = cunjie.CheckLinks(w.Kind, village, nil, attrs, s.linked(ctx, u, village, nil))
 		}
 		if err != nil {
 			out[i] = rejected(err)
@@ -199,6 +207,9 @@ func (s *Server) updateFeature(ctx context.Context, u *cunjie.User, id string, w
 		if err == nil {
 			err = s.checkPhotoNames(ctx, u, cur.Village, added(cur.Photos, w.Photos))
 		}
+		if err == nil {
+			err = cunjie.CheckLinks(cur.Kind, cur.Village, cur.Attrs, attrs, s.linked(ctx, u, cur.Village, x))
+		}
 		if err != nil {
 			o := rejected(err)
 			return &o
@@ -234,13 +245,16 @@ func (s *Server) updateFeature(ctx context.Context, u *cunjie.User, id string, w
 // for; its id comes from the op, so a replay makes the same event.
 func correction(u *cunjie.User, cur *cunjie.Feature, attrs map[string]any, w *FeatureWrite, now time.Time) cunjie.Event {
 	now = now.UTC().Truncate(time.Millisecond)
-	ev := cunjie.Event{ID: fmt.Sprintf("corrected-%016x", uint64(cunjie.HashOp(w.OpID))), Feature: cur.ID, Type: "corrected",
+	ev := cunjie.Event{ID: correctionID(w.OpID), Feature: cur.ID, Type: "corrected",
 		At: now, Note: strings.TrimSpace(w.Reason), Photos: []string{}, By: u.Username, Stored: now}
 	if st := cunjie.StatusAttr(cur.Kind); attrs[st] != cur.Attrs[st] {
 		ev.Status, _ = attrs[st].(string)
 	}
 	return ev
 }
+
+// correctionID is the id of the correction event of update op.
+func correctionID(op string) string { return fmt.Sprintf("corrected-%016x", uint64(cunjie.HashOp(op))) }
 
 // added lists the ids of next that are not in prev.
 func added(prev, next []string) []string {

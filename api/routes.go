@@ -45,7 +45,8 @@ func (s *Server) routeTable() []route {
 
 		{method: "GET", path: "/villages/:code/features", summary: "The village's features as GeoJSON (?kind=&status=&flag=, comma lists)", tag: "map", handler: s.villageFeatureCollection, response: "FeatureCollection"},
 		{method: "GET", path: "/villages/:code/labels", summary: "Printable A4 page of QR labels (3×8) of the village's features (?kind=, comma list; ?feature= for one), each QR leading to /f/{code}", tag: "map", roles: staffWriters, handler: s.villageLabels},
-		{method: "GET", path: "/villages/:code/households/checks", summary: "Households (by head) with two housing-reform records (一户一宅) or two renovated toilets (一户一厕); staff only (names)", tag: "map", roles: staffWriters, handler: s.householdChecks},
+		{method: "GET", path: "/villages/:code/households/checks", summary: "Households with two housing-reform records (一户一宅) or two renovated toilets (一户一厕): records naming the same household, or the same head's name where not all name one; staff only (names)", tag: "map", roles: staffWriters, handler: s.householdChecks, response: "HouseholdChecks"},
+		{method: "GET", path: "/households/:id", summary: "A household's file (一户一档): the household, its linked toilet, housing reform and demolished old house with each stage's who and when, every photo in time order, its 一户一宅/一户一厕 checks; names and phones for inspectors and admins only", tag: "features", handler: s.householdFile, response: "HouseholdFile"},
 		{method: "GET", path: "/villages/:code/coverage", summary: "Households farther than radius (default 300 m) from every collection facility, and the coverage ratio", tag: "map", handler: s.villageCoverage},
 		{method: "GET", path: "/villages/:code/stats", summary: "Area, counts per kind, status and flag, bins per 100 households", tag: "map", handler: s.getVillageStats},
 		{method: "GET", path: "/coverage", summary: "Coverage of every village the caller may read (?radius=)", tag: "map", handler: s.allCoverage},
@@ -69,7 +70,7 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/export/features.kml", summary: "Download features as KML, a folder per village with its boundary (?village=&kind=); streamed", tag: "export", handler: s.exportKML},
 		{method: "GET", path: "/export/features.xlsx", summary: "Download features as an Excel workbook, a sheet per kind (?village=&kind=); streamed", tag: "export", handler: s.exportXLSX},
 
-		{method: "GET", path: "/kinds", summary: "What each kind records: attributes with their types, defaults and who may change them, event types, settled stages", tag: "meta", handler: s.kinds},
+		{method: "GET", path: "/kinds", summary: "What each kind records: attributes with their types, defaults and who may change them, event types, settled stages; the Chinese and English labels of kinds, attributes, values and event types", tag: "meta", handler: s.kinds},
 		{method: "GET", path: "/config", summary: "Settings the web app needs: the map tile source", tag: "meta", handler: s.config},
 		{method: "GET", path: "/openapi.json", summary: "This document", tag: "meta", handler: s.openAPI},
 	}

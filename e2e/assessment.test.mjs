@@ -4,7 +4,9 @@
 // on the map), fixes it offline with an after photo, and it syncs; the
 // inspector accepts the fix; the ranking shows the village's score, with
 // the trend chart and a working XLSX export; the town office's pages (a
-// village, the report, users, villages) work on a desktop in two columns;
+// village, the report, users, villages) work on a desktop in two columns,
+// and their feature exports (CSV, Excel, GeoJSON, KML; the map's too) hold
+// Chinese values where people read them and machine values for GIS;
 // a closed month refuses a later inspection, which the outbox shows.
 // Every check reads the server's API as well as the page, so a step that
 // does not reach the server fails. The steps build on each other and run
@@ -18,6 +20,8 @@ import {
   startServer, launchBrowser, Api, pngBytes, idbCount, outboxOps, idbMeta, waitFor, spotInside, townDay,
   ADMIN_PASSWORD, VILLAGE, ARTIFACTS,
 } from './lib.mjs';
+import { unzipSync, strFromU8 } from 'fflate';
+import { KINDS } from '../pwa/src/domain.gen.js';
 
 const INSPECTOR = { username: 'e2e.kaoping', password: 'e2e-inspector-pw', name: '考评检查员', role: 'inspector', villages: [] };
 const CLEANER = { username: 'e2e.baojie', password: 'e2e-cleaner-pw', name: '测试保洁员', role: 'cleaner', villages: [VILLAGE] };
@@ -57,6 +61,36 @@ async function phone(name, user, viewport = { width: 360, height: 740 }) {
 const shot = (page, name) => page.screenshot({ path: path.join(ARTIFACTS, `assessment-${name}.png`), fullPage: true });
 
 const go = (page, hash) => page.evaluate((x) => { location.hash = x; }, hash);
+
+// Every machine value of every enum attribute (ok, accepted, biogas, ...),
+// from the table the app is built with: CSV, XLSX and KML write none of
+// them, only their Chinese words; GeoJSON writes only them.
+const MACHINE = new Set(KINDS.flatMap((k) => k.attrs.flatMap((a) => a.enum || [])));
+const HAN = /\p{Script=Han}/u;
+
+// exported clicks an export button and returns the downloaded file's bytes.
+async function exported(page, selector) {
+  const [d] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+  return fs.readFile(await d.path());
+}
+
+// csvRows reads CSV as Excel writes it: a byte-order mark, quoted fields
+// with doubled quotes, CRLF.
+function csvRows(bytes) {
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+  const rows = [[]];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { rows[rows.length - 1].push(field); field = ''; } else if (c === '\n') { rows[rows.length - 1].push(field.replace(/\r$/, '')); field = ''; rows.push([]); } else field += c;
+  }
+  if (field) rows[rows.length - 1].push(field);
+  return rows.filter((r) => r.length > 1);
+}
 
 async function waitOutboxEmpty(page, timeout = 30000) {
   await waitFor(async () => (await idbCount(page, 'outbox')) === 0, 'an empty outbox', timeout);
@@ -302,6 +336,18 @@ test('5. the ranking shows the village\'s score, the trend chart and the XLSX ex
   const bytes = await fs.readFile(await download.path());
   assert.equal(bytes.subarray(0, 2).toString(), 'PK', 'an XLSX (zip) file');
   assert.match(download.suggestedFilename(), /\.xlsx$/);
+
+  // An inspector exports the village's features too, without people's names.
+  await go(page, `#/village/${VILLAGE}`);
+  await page.waitForSelector('#kind-counts tbody tr');
+  assert.match(await page.textContent('.feature-exports'), /不含户主、房主姓名/);
+  await shot(page, '5-village-exports-phone');
+  const [header] = csvRows(await exported(page, '#features-csv'));
+  assert.ok(header.includes('状态') && !header.includes('户主') && !header.includes('房主'), `inspector's CSV header ${header}`);
+  await go(page, '#/map');
+  await page.click('#exports-button');
+  await page.waitForSelector('#exports-panel:not([hidden]) #features-csv');
+  await shot(page, '5-map-exports-phone');
 });
 
 test('6. the town office on a desktop: village page, report, users, two columns', async () => {
@@ -317,17 +363,52 @@ test('6. the town office on a desktop: village page, report, users, two columns'
   assert.equal(columns, 2, 'two columns on a desktop');
   await shot(page, '6-village-desktop');
 
+  // The village's features as CSV and Excel: Chinese headers and values
+  // (正常, 三格式化粪池), never a machine value; the admin's carry names.
+  const csv = csvRows(await exported(page, '#features-csv'));
+  const status = csv[0].indexOf('状态');
+  assert.ok(status >= 0 && csv[0].includes('户主') && csv[0].includes('厕所类型'), `CSV header ${csv[0]}`);
+  assert.ok(csv.length > 10, `${csv.length} CSV rows`);
+  for (const row of csv.slice(1)) {
+    assert.ok(HAN.test(row[status]), `status "${row[status]}" in Chinese`);
+    const raw = row.find((f) => MACHINE.has(f));
+    assert.equal(raw, undefined, `a machine value in the CSV row ${row}`);
+  }
+  assert.ok(csv.some((row) => row[status] === '正常'));
+  await page.waitForFunction(() => /已下载/.test(document.querySelector('.export-progress').textContent));
+  const xlsx = unzipSync(await exported(page, '#features-xlsx'));
+  const cells = Object.keys(xlsx).filter((n) => /^xl\/(worksheets\/sheet\d+|sharedStrings)\.xml$/.test(n))
+    .flatMap((n) => [...strFromU8(xlsx[n]).matchAll(/<t[^>]*>([^<]*)<\/t>/g)].map((m) => m[1]));
+  assert.ok(cells.includes('状态') && cells.includes('正常'), 'the workbook has the status column in Chinese');
+  assert.deepEqual(cells.filter((c) => MACHINE.has(c)), [], 'no machine value in the workbook');
+
   await go(page, '#/report');
   await page.waitForSelector('#report-paragraph');
   const sum = await admin.call('GET', `/api/v1/reports/summary?from=${MONTH.slice(0, 4)}-01-01&to=${townDay()}`);
   assert.equal((await page.textContent('#report-paragraph')).trim(), sum.paragraph.trim());
   assert.match(sum.paragraph, /考评/);
   await shot(page, '6-report-desktop');
+  // The town's features for GIS tools keep their machine values.
+  assert.match(await page.textContent('.feature-exports'), /导出要素 · 全镇/);
+  const town = JSON.parse(await exported(page, '#features-geojson'));
+  assert.ok(town.features.length > csv.length, `${town.features.length} features in the town`);
+  for (const f of town.features) assert.ok(MACHINE.has(f.properties.status), `GeoJSON status ${f.properties.status}`);
   // The printable page opens in a tab of its own, fetched with the token.
   const [printable] = await Promise.all([page.context().waitForEvent('page'), page.click('#report-print')]);
   await printable.waitForFunction(() => /农村人居环境整治数据汇总/.test(document.title), null, { timeout: 15000 });
   assert.match(await printable.textContent('body'), /情况综述/);
   await printable.close();
+
+  // The map exports the village it shows, here as KML in Chinese.
+  await go(page, '#/map');
+  await page.waitForSelector('#map[data-features]');
+  await page.click('#exports-button');
+  await page.waitForSelector('#exports-panel:not([hidden]) #features-kml');
+  await shot(page, '6-map-exports-desktop');
+  const kml = (await exported(page, '#features-kml')).toString('utf8');
+  assert.match(kml, /<value>正常<\/value>/);
+  assert.deepEqual([...kml.matchAll(/<value>([^<]*)<\/value>/g)].map((m) => m[1]).filter((v) => MACHINE.has(v)), [], 'no machine value in the KML');
+
   await go(page, '#/ranking');
   await page.waitForSelector('#trend-chart');
   await shot(page, '6-ranking-desktop');

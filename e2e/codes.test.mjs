@@ -1,7 +1,9 @@
 // Labels (一户一码): the server's printable A4 page of QR labels, rendered
 // in Chromium with the page's own Content-Security-Policy, screenshot, and
 // every QR code in the image decoded (jsQR on pngjs's pixels) back to the
-// URL of its feature on this server.
+// URL of its feature on this server. The household file (一户一档): a demo
+// household's page with its three linked records, on a phone and on A4,
+// and offline from a cleaner's phone without the household's name.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +18,7 @@ let server;
 let browser;
 let admin;
 let firstLabel; // one label's pixels from the screenshot, for the camera
+const HOUSEHOLD = `demo-${VILLAGE}-hh01`; // the demo's household with all three records
 
 before(async () => {
   server = await startServer({ logName: 'codes-server.log' });
@@ -116,6 +119,13 @@ test('/f/{code} opens that record after the login, and offline from the phone\'s
   assert.equal(await page.evaluate(() => location.hash), `#/f/${two.id}`, 'offline, from the phone');
   await page.goto(`${server.url}/f/201-9999`);
   assert.match(await (await page.waitForSelector('#code-error')).textContent(), /没有编码为 201-9999 的记录/);
+  // The household file offline: made from the phone's copy, without the
+  // head's name, which a cleaner's phone never holds.
+  await page.goto(`${server.url}/#/household/${HOUSEHOLD}`);
+  await shown(page, '#household-local', { timeout: 15000 });
+  assert.deepEqual(await page.$$eval('#household-file .record', (rs) => rs.map((r) => r.dataset.kind)), ['household_toilet', 'demolition', 'housing_reform']);
+  const head = (await admin.call('GET', `/api/v1/features/${HOUSEHOLD}`)).attrs.household_head;
+  assert.ok(head && !(await page.textContent('#household-file')).includes(head), 'offline, the cleaner does not see the head\'s name');
   await context.setOffline(false);
   const other = (await admin.features('360803101202'))[0];
   await page.goto(`${server.url}/f/${other.code}`);
@@ -183,5 +193,47 @@ test('a label for one feature from its record, printed from the app', async () =
   const qr = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
   assert.equal(qr?.data, `${server.url}/f/${f.code}`);
   assert.match(await page.textContent('.label-print .label'), new RegExp(`${f.code}公厕社上村`));
+  await context.close();
+});
+
+test('一户一档: a demo household\'s file shows its three records, each stage with who and when, its photos in time order; it prints on A4', async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 780 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error('page error:', err.message));
+  await page.goto(`${server.url}/#/list`);
+  await page.fill('#username', 'admin');
+  await page.fill('#password', ADMIN_PASSWORD);
+  await page.click('#login');
+  await page.selectOption('#kind-filter', 'household');
+  await page.click(`a.item[data-id="${HOUSEHOLD}"]`);
+  await shown(page, '#household-file .record');
+  assert.equal(await page.evaluate(() => location.hash), `#/household/${HOUSEHOLD}`);
+  const records = await page.$$eval('#household-file .record', (rs) => rs.map((r) => ({
+    kind: r.dataset.kind, stages: [...r.querySelectorAll('.stages li')].map((li) => li.textContent),
+  })));
+  assert.deepEqual(records.map((r) => r.kind), ['household_toilet', 'demolition', 'housing_reform']);
+  assert.match(records[0].stages.join('\n'), /^计划 · 社上检查员 · 2025-03-03 09:00\n施工 · 社上保洁员 · 2025-03-23 10:00/);
+  assert.equal(records[2].stages.length, 6);
+  const file = await admin.call('GET', `/api/v1/households/${HOUSEHOLD}`);
+  assert.match(await page.textContent('#household-file h2'), new RegExp(file.household.attrs.household_head));
+  // Every photo, oldest first, each one drawn.
+  await page.waitForFunction((n) => document.querySelectorAll('#household-photos img[src]').length === n, file.photos.length);
+  const captions = await page.$$eval('#household-photos figcaption', (cs) => cs.map((c) => c.textContent.match(/\d{4}-\d\d-\d\d \d\d:\d\d/)[0]));
+  assert.equal(captions.length, 7);
+  assert.deepEqual(captions, [...captions].sort());
+  await fs.mkdir(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, 'household-file.png'), fullPage: true });
+  // On A4: the app's header, tabs and buttons are gone, the print date is there.
+  await page.emulateMedia({ media: 'print' });
+  await page.setViewportSize({ width: 794, height: 1123 });
+  for (const sel of ['header', 'nav.tabs', '#household-print']) assert.equal(await page.isVisible(sel), false, `${sel} in print`);
+  assert.equal(await page.isVisible('#household-photos'), true);
+  assert.match(await page.textContent('.print-only'), /打印时间/);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'household-print.png'), fullPage: true });
+  // Each record leads back to the file.
+  await page.emulateMedia({ media: 'screen' });
+  await page.click('#household-file .record[data-kind="demolition"] a.open');
+  await page.click('#household-link');
+  await shown(page, '#household-file .record');
   await context.close();
 });

@@ -33,7 +33,7 @@ test('every message the server sends has a Chinese text', async () => {
   // A message joined from parts ("photo " + id + " is …") counts as one format.
   const src = (await goSources(REPO)).join('\n').replace(/" \+ \w+ \+ "/g, '%s');
   const formats = new Set();
-  for (const re of [/(?:Invalid|\.Add)\("[\w.]*", "([^"]*)"/g, /Errorf\((?:cunjie\.)?E[A-Z]+, "([^"]*)"/g, /Fields = map\[string\]string\{"\w+": "([^"]+)"/g]) {
+  for (const re of [/(?:Invalid|\.Add)\("[\w.]*"(?: ?\+ ?[\w.]+)?, "([^"]*)"/g, /Errorf\((?:cunjie\.)?E[A-Z]+, "([^"]*)"/g, /Fields = map\[string\]string\{"\w+": "([^"]+)"/g]) {
     for (const m of src.matchAll(re)) formats.add(m[1]);
   }
   formats.delete('%s'); // a message built elsewhere, checked where it is built

@@ -4,6 +4,7 @@
 // a browser of its own).
 
 import { spawn, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, promises as fs } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -53,9 +54,35 @@ export function buildServer() {
 // startServer runs `cunjie serve` with the demo town in a fresh data
 // directory and waits until it is ready. The directory is short and under
 // /tmp because the embedded store listens on a Unix socket inside it.
+// Loading the demo town takes most of a start, so it is loaded once per
+// server binary into a template directory that each start copies.
 export async function startServer({ bin = buildServer(), logName = 'server.log' } = {}) {
-  const port = await freePort();
+  const template = await demoTemplate(bin);
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cj-'));
+  await fs.cp(template, dataDir, { recursive: true, filter: (src) => !src.endsWith('.sock') });
+  return runServer({ bin, dataDir, logName });
+}
+
+// demoTemplate answers a data directory holding the demo town as this
+// binary loads it, made on first use (the test files run one after the
+// other; a rename makes it appear whole or not at all).
+async function demoTemplate(bin) {
+  const sum = createHash('sha256').update(await fs.readFile(bin)).digest('hex').slice(0, 16);
+  const dir = path.join(os.tmpdir(), `cj-demo-${sum}`);
+  if (existsSync(dir)) return dir;
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cj-'));
+  const server = await runServer({ bin, dataDir, logName: 'demo-template-server.log', demo: true });
+  await server.stop({ keep: true }); // a clean stop saves every village's snapshot
+  await fs.rename(dataDir, dir).catch(async (err) => {
+    await fs.rm(dataDir, { recursive: true, force: true });
+    if (!existsSync(dir)) throw err;
+  });
+  return dir;
+}
+
+// runServer starts `cunjie serve` on dataDir and waits until it is ready.
+async function runServer({ bin, dataDir, logName, demo = false }) {
+  const port = await freePort();
   await fs.mkdir(ARTIFACTS, { recursive: true });
   const log = createWriteStream(path.join(ARTIFACTS, logName));
   const proc = spawn(bin, ['serve'], {
@@ -65,7 +92,7 @@ export async function startServer({ bin = buildServer(), logName = 'server.log' 
       CUNJIE_ADDR: `127.0.0.1:${port}`,
       CUNJIE_DATA_DIR: dataDir,
       CUNJIE_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      CUNJIE_DEMO: 'true',
+      CUNJIE_DEMO: String(demo),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -88,7 +115,7 @@ export async function startServer({ bin = buildServer(), logName = 'server.log' 
   }
   return {
     url,
-    async stop() {
+    async stop({ keep = false } = {}) {
       if (proc.exitCode === null) {
         proc.kill('SIGTERM');
         const timer = setTimeout(() => proc.kill('SIGKILL'), 15000);
@@ -96,7 +123,7 @@ export async function startServer({ bin = buildServer(), logName = 'server.log' 
         clearTimeout(timer);
       }
       log.end();
-      await fs.rm(dataDir, { recursive: true, force: true });
+      if (!keep) await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
 }

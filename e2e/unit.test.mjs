@@ -83,3 +83,27 @@ test('a stage reached fills its date with the town\'s day, as the server does (s
     { type: 'putFeature', id: 't1', createdAt: '2026-11-20T01:00:00Z', feature: { kind: 'household_toilet', location: { lon: 1, lat: 1 }, attrs: { stage: 'done' }, baseVersion: 1 } });
   assert.equal(done.attrs.completed_on, '2026-11-20');
 });
+
+test('the app names every kind, attribute, value and event type of the server\'s table, in both languages', async () => {
+  const { KINDS, KIND_IDS, attrsOf } = await import('../pwa/src/schema.js');
+  const { t, valueLabel, setLang, LANGS } = await import('../pwa/src/i18n.js');
+  const { KINDS: TABLE } = await import('../pwa/src/domain.gen.js');
+  assert.deepEqual(KIND_IDS, TABLE.map((k) => k.kind), 'every kind of the table, in its order');
+  globalThis.document = { documentElement: {} }; // setLang marks the page's language
+  for (const lang of LANGS) {
+    setLang(lang);
+    const named = (key, word) => assert.ok(word && word !== key && !word.includes('.'), `${lang}: ${key} is "${word}"`);
+    for (const k of KIND_IDS) {
+      named(`kind.${k}`, t(`kind.${k}`));
+      for (const a of attrsOf(k)) {
+        named(`attr.${a.name}`, t(`attr.${a.name}`));
+        for (const v of a.enum || []) named(`${a.name}.${v}`, valueLabel(a.name, v));
+      }
+      for (const e of KINDS[k].events) named(`event.${e}`, t(`event.${e}`));
+    }
+  }
+  setLang('zh-CN');
+  assert.equal(valueLabel('type', 'three_compartment'), '三格式化粪池');
+  assert.equal(t('attr.capacity_l'), '容量（升）');
+  delete globalThis.document;
+});

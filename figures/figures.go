@@ -16,7 +16,9 @@ type Facilities struct {
 }
 
 // Village is what one village's features add up to. Stages are counted by
-// their stored value (GET /kinds lists them in order).
+// their stored value (GET /kinds lists them in order). Households (kind
+// household) are not counted here: they are works' owners, counted with
+// coverage (cunjie.IsHousehold).
 type Village struct {
 	Bins             Facilities     `json:"bins"`
 	GarbagePools     Facilities     `json:"garbagePools"`

@@ -32,7 +32,7 @@ type Summary struct {
 	HousingNewBuild    int     `json:"housingNewBuild"`
 	HousingRepair      int     `json:"housingRepair"`
 	HousingSubsidyYuan float64 `json:"housingSubsidyYuan"`
-	Households         int     `json:"households"`        // households recorded (toilet reform and housing reform)
+	Households         int     `json:"households"`        // households recorded (cunjie.IsHousehold)
 	HouseholdsCovered  int     `json:"householdsCovered"` // within reach of a collection facility
 	// CoveragePercent is null with no households recorded.
 	CoveragePercent *float64 `json:"coveragePercent"`
@@ -227,7 +227,7 @@ var Rows = []Row{
 	{"其中新建户", "户", "同上", func(f *Summary) any { return f.HousingNewBuild }},
 	{"其中维修户", "户", "同上", func(f *Summary) any { return f.HousingRepair }},
 	{"安居工程补助资金", "万元", "同上", func(f *Summary) any { return cunjie.Round(f.HousingSubsidyYuan/10000, 2) }},
-	{"登记农户", "户", "改厕户与安居工程户", func(f *Summary) any { return f.Households }},
+	{"登记农户", "户", "农户档案，及未归入农户的改厕户、安居工程户", func(f *Summary) any { return f.Households }},
 	{"收集设施覆盖农户", "户", "300米内有垃圾桶、垃圾池或收集点", func(f *Summary) any { return f.HouseholdsCovered }},
 	{"覆盖率", "%", "同上", func(f *Summary) any { return optional(f.CoveragePercent) }},
 	{"月度考评检查", "村次", "统计期间所涉月份", func(f *Summary) any { return f.Inspections }},

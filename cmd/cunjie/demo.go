@@ -211,5 +211,12 @@ func loadDemoFeaturesAs(ctx context.Context, st *store.Store, srv *api.Server, l
 	if err != nil {
 		return err
 	}
+	n, err = loadDemoHouseholds(ctx, srv, users)
+	if n > 0 {
+		log.Info("demo town: households recorded", "writes", n)
+	}
+	if err != nil {
+		return err
+	}
 	return loadDemoAssessments(ctx, srv, inspector, cleaner)
 }

@@ -224,7 +224,7 @@ func demoPhoto(n int, k cunjie.Kind) []byte {
 	colours := map[cunjie.Kind]color.RGBA{
 		cunjie.KindBin: {46, 125, 50, 255}, cunjie.KindGarbagePool: {121, 85, 72, 255}, cunjie.KindCollectionPoint: {0, 121, 107, 255},
 		cunjie.KindPublicToilet: {25, 118, 210, 255}, cunjie.KindHouseholdToilet: {123, 31, 162, 255},
-		cunjie.KindDemolition: {183, 28, 28, 255}, cunjie.KindHousingReform: {245, 124, 0, 255},
+		cunjie.KindDemolition: {183, 28, 28, 255}, cunjie.KindHousingReform: {245, 124, 0, 255}, cunjie.KindHousehold: {216, 27, 96, 255},
 	}
 	img := image.NewRGBA(image.Rect(0, 0, 640, 480))
 	for y := 0; y < 480; y++ {

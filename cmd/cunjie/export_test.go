@@ -84,7 +84,7 @@ func TestExportCSV(t *testing.T) {
 		t.Errorf("Content-Length %s: the export was buffered, not streamed", cl)
 	}
 	header, rows := readCSV(t, r)
-	for _, h := range []string{"编号", "村代码", "村名", "类型", "状态", "经度", "纬度", "精度(米)", "户主", "房主", "容量(升)", "面积(平方米)", "厕所类型", "备注", "创建人", "修改时间"} {
+	for _, h := range []string{"编号", "村代码", "村名", "类型", "状态", "经度", "纬度", "精度（米）", "户主", "房主", "容量（升）", "面积（平方米）", "厕所类型", "备注", "创建人", "修改时间"} {
 		if !slices.Contains(header, h) {
 			t.Errorf("admin's CSV lacks the column %s: %v", h, header)
 		}
@@ -94,15 +94,15 @@ func TestExportCSV(t *testing.T) {
 		t.Fatalf("admin's CSV has %d rows, want 4: %v", len(rows), rows)
 	}
 	hh := got[tw.toilet]
-	if hh["户主"] != "胡建国" || hh["类型"] != "户厕改造" || hh["状态"] != "planned" || hh["村代码"] != tw.v1 ||
-		hh["村名"] != "社上村" || hh["改水(通自来水)"] != "是" || hh["补助(元)"] != "1000" || hh["创建人"] != "insp" {
+	if hh["户主"] != "胡建国" || hh["类型"] != "户厕改造" || hh["状态"] != "计划" || hh["厕所类型"] != "三格式化粪池" || hh["村代码"] != tw.v1 ||
+		hh["村名"] != "社上村" || hh["改水（通自来水）"] != "是" || hh["补助（元）"] != "1000" || hh["创建人"] != "insp" {
 		t.Errorf("household toilet row: %v", hh)
 	}
-	if got[tw.demolition]["房主"] != "伍德华" || got[tw.demolition]["面积(平方米)"] != "86.5" || got[tw.demolition]["状态"] != "surveyed" {
+	if got[tw.demolition]["房主"] != "伍德华" || got[tw.demolition]["面积（平方米）"] != "86.5" || got[tw.demolition]["状态"] != "摸底" || got[tw.demolition]["结构"] != "土坯" {
 		t.Errorf("demolition row: %v", got[tw.demolition])
 	}
 	bin := got[tw.bin1]
-	if bin["容量(升)"] != "240" || bin["精度(米)"] != "5" || bin["户主"] != "" || bin["创建人"] != "clean" {
+	if bin["容量（升）"] != "240" || bin["精度（米）"] != "5" || bin["户主"] != "" || bin["创建人"] != "clean" || bin["状态"] != "正常" {
 		t.Errorf("bin row: %v", bin)
 	}
 	// A note that Excel would run as a formula arrives as text.
@@ -161,7 +161,7 @@ func TestExportXLSX(t *testing.T) {
 		t.Fatalf("not a workbook: %v", err)
 	}
 	defer f.Close()
-	wantSheets := []string{"垃圾桶", "垃圾池", "垃圾收集点", "垃圾压缩中转站", "公厕", "户厕改造", "危旧房拆除", "农村安居工程"}
+	wantSheets := []string{"垃圾桶", "垃圾池", "垃圾收集点", "垃圾压缩中转站", "公厕", "户厕改造", "危旧房拆除", "农村安居工程", "农户"}
 	if got := f.GetSheetList(); !slices.Equal(got, wantSheets) {
 		t.Fatalf("sheets %v, want %v", got, wantSheets)
 	}
@@ -180,15 +180,18 @@ func TestExportXLSX(t *testing.T) {
 	if c := col("户主"); c < 0 || rows[1][c] != "胡建国" {
 		t.Errorf("household toilet sheet: %v", rows)
 	}
-	if c := col("厕所类型"); c < 0 || rows[1][c] != "three_compartment" {
+	if c := col("厕所类型"); c < 0 || rows[1][c] != "三格式化粪池" {
 		t.Errorf("toilet type: %v", rows)
+	}
+	if c := col("状态"); c < 0 || rows[1][c] != "计划" {
+		t.Errorf("stage: %v", rows)
 	}
 	if c := col("创建时间"); c < 0 || !regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$`).MatchString(rows[1][c]) {
 		t.Errorf("created at: %v", rows)
 	}
 	// Numbers are numbers, for the office's sums: a number cell carries no
 	// type (excelize reports it unset), text is an inline string.
-	cell, _ := excelize.CoordinatesToCellName(col("补助(元)")+1, 2)
+	cell, _ := excelize.CoordinatesToCellName(col("补助（元）")+1, 2)
 	if typ, err := f.GetCellType("户厕改造", cell); err != nil || (typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber) {
 		t.Errorf("subsidy cell %s is of type %v (%v), want a number", cell, typ, err)
 	}
@@ -274,7 +277,8 @@ func TestExportKML(t *testing.T) {
 	for _, d := range toilet.Data {
 		data[d.Name] = d.Value
 	}
-	if toilet.Name != "户厕改造 "+tw.toilet || toilet.Point == "" || data["id"] != tw.toilet || data["household_head"] != "胡建国" || data["tap_water"] != "是" {
+	if toilet.Name != "户厕改造 "+tw.toilet || toilet.Point == "" || data["id"] != tw.toilet || data["household_head"] != "胡建国" || data["tap_water"] != "是" ||
+		data["status"] != "计划" || data["type"] != "三格式化粪池" {
 		t.Errorf("toilet placemark: %+v", toilet)
 	}
 	if bin := folders[1].Folders[0].Placemarks; len(bin) != 1 || bin[0].Name != "温家路口" {
@@ -323,7 +327,8 @@ func TestExportGeoJSON(t *testing.T) {
 		p := f.Properties
 		attrs, _ := p["attrs"].(map[string]any)
 		flags, _ := p["flags"].(map[string]any)
-		if p["kind"] != "household_toilet" || p["village"] != tw.v1 || p["status"] != "planned" || p["version"] != 1.0 ||
+		// GeoJSON is for GIS tools: machine values, not the Chinese words.
+		if p["kind"] != "household_toilet" || p["village"] != tw.v1 || p["status"] != "planned" || attrs["type"] != "three_compartment" || p["version"] != 1.0 ||
 			attrs["household_head"] != "胡建国" || attrs["tap_water"] != true || flags == nil || f.Geometry.Type != "Point" || len(f.Geometry.Coordinates) != 2 {
 			t.Errorf("toilet feature: %+v", f)
 		}

@@ -322,7 +322,12 @@ func TestPersonalDataByRole(t *testing.T) {
 		t.Errorf("sync conflict shows the name: %s", res.Body)
 	}
 	// The schema says who sees and writes what.
-	kinds := tw.clean.must(200, "GET", "/api/v1/kinds", nil).Map()["kinds"].([]any)
+	schema := tw.clean.must(200, "GET", "/api/v1/kinds", nil).Map()
+	kinds := schema["kinds"].([]any)
+	// With the words for it, as the exports and the web app say them.
+	if l, _ := schema["labels"].(map[string]any)["stage.accepted"].(map[string]any); l["zh"] != "验收" || l["en"] != "Accepted" {
+		t.Errorf("GET /kinds labels stage.accepted %v", l)
+	}
 	found := false
 	for _, k := range kinds {
 		k := k.(map[string]any)

@@ -26,6 +26,7 @@ import { watchShell } from './shell-offline.js';
 import { showInAppGuide } from './wechat.js';
 import { noteStart, checkWiped } from './wiped.js';
 import { takeCodeURL, codeView, labelView } from './code.js';
+import { householdView } from './views/household.js';
 
 // The fourth tab is the person's part of the monthly assessment: a
 // cleaner's problems to fix, or an inspector's and the office's assessment.
@@ -127,7 +128,7 @@ async function route() {
   const [page, a, b, c, d] = parts;
   const assessTab = app.session.user.role === 'cleaner' ? 'problems' : 'assess';
   const tab = {
-    f: 'list', code: 'list', scan: 'list', label: 'list', edit: 'list', redo: 'outbox', problem: assessTab, problems: assessTab, inspect: 'assess',
+    f: 'list', household: 'list', code: 'list', scan: 'list', label: 'list', edit: 'list', redo: 'outbox', problem: assessTab, problems: assessTab, inspect: 'assess',
     ranking: 'assess', village: 'assess', villages: 'assess', history: 'assess', report: 'assess', users: 'assess', templates: 'assess',
   }[page] || page || 'capture';
   drawNav(tab);
@@ -136,7 +137,10 @@ async function route() {
     case '':
     case undefined:
     case 'capture':
-      result = a ? captureForm(main, { kind: a }) : kindGrid(main);
+      result = a ? captureForm(main, { kind: a, household: b }) : kindGrid(main);
+      break;
+    case 'household':
+      result = householdView(main, a);
       break;
     case 'edit':
       result = captureForm(main, { editId: a });

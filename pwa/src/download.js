@@ -7,9 +7,13 @@
 //     ({ received, total }) => { ... });   // total is 0 when unknown
 //
 // It resolves with { bytes } once the browser has the file; it throws the
-// api's errors (ApiError, NetworkError) as api() does.
+// api's errors (ApiError, NetworkError) as api() does. downloadFile does the
+// same for a button, with what happens written on the page.
 
-import { api } from './api.js';
+import { api, ApiError } from './api.js';
+import { t } from './i18n.js';
+import { toast } from './ui.js';
+import { oneLine } from './views/errview.js';
 
 export async function download(url, filename, onProgress) {
   const res = await api('GET', url, { raw: true });
@@ -34,6 +38,20 @@ export async function download(url, filename, onProgress) {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
   return { bytes: received };
+}
+
+// downloadFile downloads with the bytes received shown in linkBox while a
+// long export arrives, then the file's name and size; a failure is said
+// in a toast. It never throws.
+export async function downloadFile(path, name, linkBox) {
+  const say = (text) => { if (linkBox) linkBox.textContent = text; };
+  try {
+    const { bytes } = await download(path, name, ({ received }) => say(t('wb.received', { n: formatBytes(received) })));
+    say(t('export.done', { name, n: formatBytes(bytes) }));
+  } catch (err) {
+    say('');
+    toast(err instanceof ApiError ? oneLine(err) : t('office.offline'));
+  }
 }
 
 // formatBytes writes a byte count as people read it: 812 B, 35.2 KB, 4.1 MB.

@@ -148,6 +148,12 @@ const MESSAGES = [
   [`${num} labels, at most ${num} a page: choose a kind`, '共 $1 张标签，一页最多 $2 张：请先选一种类型'],
   [`at most ${num} characters, got ${num}`, '最多 $1 个字，现在是 $2 个'],
   [`feature ${V} has no label in village ${V}`, '这条数据在{village:$2}还没有编码'],
+  [`unknown attribute for ${V}`, '这类记录没有这一项'],
+  // Links to a household (一户一档) or an old house.
+  [`no record with id ${V}`, '找不到所选的记录，请重新选择'],
+  [`is a record of village ${V}, not ${V}`, '所选记录属于{village:$1}，不是{village:$2}；请选择本村的记录'],
+  [`must name a ${V} record, not a ${V}`, '所选记录的类型不对，请重新选择'],
+  [`feature ${V} is not a household`, '这条记录不是农户，没有一户一档'],
 ].map(([p, zh]) => [new RegExp(`^${p}$`), zh]);
 
 // messageText is the Chinese for one server message, or '' when there is

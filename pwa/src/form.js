@@ -5,12 +5,13 @@
 // set are not shown (names and money for a cleaner) or shown fixed (the
 // settled fields of an accepted record): left out, the server keeps them.
 
-import { attrsOf, allowedValues, editable } from './schema.js';
+import { attrsOf, allowedValues, editable, titleOf, INPUT_TYPES } from './schema.js';
 import { t, valueLabel } from './i18n.js';
 import { h, field, setError, toast } from './ui.js';
 import { savePhoto, photoURL } from './photos.js';
 import { viewable } from './viewer.js';
 import { del } from './idb.js';
+import { featuresIn } from './features.js';
 
 // stageOption labels a stage offered for a record at stage cur: the
 // current one says so, and one before it says it sets the record back
@@ -22,9 +23,32 @@ export function stageOption(values, v, cur) {
   return values.indexOf(v) < values.indexOf(cur) ? `${label}${t('form.stageBack')}` : label;
 }
 
-function control(spec, value, role, cur) {
+// linkControl offers the records of the village a link may name (a
+// toilet's household, a new house's old one), by code and name; the
+// stored value stays chosen until they are read from the phone's copy.
+function linkControl(spec, value, village) {
+  const sel = h('select', { id: `attr-${spec.name}`, name: spec.name },
+    h('option', { value: '' }, t('common.unset')), value ? h('option', { value }, value) : null);
+  sel.value = value || '';
+  featuresIn(village).then((fs) => {
+    const options = fs.filter((f) => f.kind === spec.link)
+      .sort((a, b) => String(a.code || '~').localeCompare(String(b.code || '~')))
+      .map((f) => h('option', { value: f.id }, [f.code, titleOf(f)].filter(Boolean).join(' ') || t(`kind.${f.kind}`)));
+    const chosen = sel.value;
+    sel.replaceChildren(h('option', { value: '' }, t('common.unset')), ...options);
+    if (chosen && !options.some((o) => o.value === chosen)) sel.append(h('option', { value: chosen }, chosen));
+    sel.value = chosen;
+  });
+  return sel;
+}
+
+// LINE is the most characters of text that one line of input holds.
+const LINE = 100;
+
+function control(spec, value, role, cur, village) {
   const id = `attr-${spec.name}`;
-  const hint = spec.def !== undefined ? valueLabel(spec.name, spec.def) : '';
+  const hint = spec.default !== undefined ? valueLabel(spec.name, spec.default) : '';
+  if (spec.link) return linkControl(spec, value, village);
   switch (spec.type) {
     case 'int':
     case 'number':
@@ -38,7 +62,7 @@ function control(spec, value, role, cur) {
       const sel = h('select', { id, name: spec.name },
         h('option', { value: '' }, hint ? `${t('common.unset')} (${hint})` : t('common.unset')),
         values.map((v) => h('option', { value: v },
-          spec.name === 'stage' ? stageOption(spec.values, v, cur && cur.stage) : valueLabel(spec.name, v))));
+          spec.name === 'stage' ? stageOption(spec.enum, v, cur && cur.stage) : valueLabel(spec.name, v))));
       // A value this role may not choose (a cleaner editing an accepted
       // household) is shown as it is, not silently changed.
       if (value && !values.includes(value)) sel.append(h('option', { value }, valueLabel(spec.name, value)));
@@ -55,20 +79,21 @@ function control(spec, value, role, cur) {
     }
     case 'date':
       return h('input', { id, name: spec.name, type: 'date', value: value ?? '' });
-    case 'text':
-      return h('textarea', { id, name: spec.name, rows: 2, maxLength: spec.maxLen, value: value ?? '' });
     default:
-      return h('input', { id, name: spec.name, type: 'text', maxLength: spec.maxLen, value: value ?? '', autocomplete: 'off' });
+      // Long free text (a note) gets a box of two lines; names a line.
+      if (spec.maxLen > LINE) return h('textarea', { id, name: spec.name, rows: 2, maxLength: spec.maxLen, value: value ?? '' });
+      return h('input', { id, name: spec.name, type: INPUT_TYPES[spec.name] || 'text', maxLength: spec.maxLen, value: value ?? '', autocomplete: 'off' });
   }
 }
 
 // attrForm returns the form's element and read(), which gives the attrs
 // or null after marking the fields that are wrong.
-// cur is the stored feature's attrs when editing one.
-export function attrForm(kind, attrs = {}, role = '', cur = undefined) {
+// cur is the stored feature's attrs when editing one; village is the one
+// whose records a link may name.
+export function attrForm(kind, attrs = {}, role = '', cur = undefined, village = '') {
   const specs = attrsOf(kind).filter((s) => !s.staffOnly || editable(kind, s, role, undefined));
   const controls = specs.map((s) => {
-    const c = control(s, attrs[s.name], role, cur);
+    const c = control(s, attrs[s.name], role, cur, village);
     if (!editable(kind, s, role, cur)) c.disabled = true;
     return [s, c];
   });
@@ -97,7 +122,7 @@ export function attrForm(kind, attrs = {}, role = '', cur = undefined) {
           else out[s.name] = n;
         } else if (s.type === 'bool') {
           out[s.name] = raw === 'true';
-        } else if ((s.type === 'string' || s.type === 'text') && s.maxLen && [...raw].length > s.maxLen) {
+        } else if (s.type === 'string' && s.maxLen && [...raw].length > s.maxLen) {
           problem = t('form.tooLong', { n: s.maxLen });
         } else {
           out[s.name] = raw;

@@ -1,7 +1,11 @@
 // The one table of words the app shows, Chinese first (the people in the
-// field read Chinese) with English as a switch. Kind, status, stage, type and
-// category labels live here too, keyed "<attribute>.<value>", so no label is
-// written anywhere else.
+// field read Chinese) with English as a switch. The words of the domain
+// (kinds, attributes, their values keyed "<attribute>.<value>", event
+// types) are the server's table (labels.go), bundled as domain.gen.js and
+// added to these below, so the app, the exports and the door labels say the
+// same; only the app's other words are written here.
+
+import { LABELS } from './domain.gen.js';
 
 const zh = {
   'app.title': '村洁',
@@ -40,92 +44,6 @@ const zh = {
   'common.unknownVillage': '（未确定的村）',
 
   'kind': '类别',
-  'kind.bin': '垃圾桶',
-  'kind.garbage_pool': '垃圾池',
-  'kind.collection_point': '垃圾收集点',
-  'kind.transfer_station': '垃圾压缩中转站',
-  'kind.public_toilet': '公厕',
-  'kind.household_toilet': '户厕改造',
-  'kind.demolition': '危旧房拆除',
-  'kind.housing_reform': '农村安居工程',
-
-  'attr.name': '名称',
-  'attr.note': '备注',
-  'attr.capacity_l': '容量（升）',
-  'attr.status': '状态',
-  'attr.volume_m3': '容积（立方米）',
-  'attr.built_year': '建成年份',
-  'attr.bin_count': '垃圾桶数',
-  'attr.capacity_tpd': '处理能力（吨/日）',
-  'attr.type': '类型',
-  'attr.stalls': '厕位数',
-  'attr.household_head': '户主',
-  'attr.tap_water': '改水（通自来水）',
-  'attr.subsidy_yuan': '补助（元）',
-  'attr.stage': '进度',
-  'attr.completed_on': '完工日期',
-  'attr.owner': '房主',
-  'attr.structure': '结构',
-  'attr.area_m2': '面积（平方米）',
-  'attr.demolished_on': '拆除日期',
-  'attr.category': '类别',
-  'attr.mode': '方式',
-  'attr.plot_area_m2': '占地面积（平方米）',
-  'attr.building_area_m2': '建筑面积（平方米）',
-  'attr.one_household_one_homestead': '一户一宅',
-  'attr.old_house': '拆旧建新：所拆旧房编号',
-
-  'status.ok': '正常',
-  'status.full': '已满',
-  'status.overflowing': '溢出',
-  'status.damaged': '损坏',
-  'status.missing': '丢失',
-  'status.dirty': '脏乱',
-  'status.closed': '关闭',
-
-  'stage.planned': '计划',
-  'stage.building': '施工',
-  'stage.done': '完工',
-  'stage.accepted': '验收',
-  'stage.surveyed': '摸底',
-  'stage.scheduled': '已排期',
-  'stage.demolished': '已拆除',
-  'stage.applied': '申请',
-  'stage.approved': '审批',
-  'stage.started': '开工',
-  'stage.completed': '竣工',
-
-  'type.flush': '水冲式',
-  'type.dry': '旱厕',
-  'type.eco': '生态厕所',
-  'type.other': '其他',
-  'type.three_compartment': '三格式化粪池',
-  'type.double_urn': '双瓮式',
-  'type.sewer_flush': '完整下水道水冲式',
-  'type.biogas': '沼气池式',
-
-  'structure.adobe': '土坯',
-  'structure.brick_wood': '砖木',
-  'structure.other': '其他',
-
-  'category.homeless': '无房户',
-  'category.dilapidated': '危房户',
-  'category.five_guarantees': '五保户',
-  'category.minimum_living': '低保户',
-  'category.hardship': '困难户',
-
-  'mode.new_build': '新建',
-  'mode.repair': '维修',
-
-  'event.emptied': '清运',
-  'event.status_reported': '上报状态',
-  'event.repaired': '维修',
-  'event.replaced': '更换',
-  'event.cleaned': '保洁',
-  'event.cleared': '清理',
-  'event.inspected': '检查',
-  'event.stage_changed': '进度变更',
-  'event.corrected': '更正',
 
   'role.admin': '镇办',
   'role.inspector': '检查员',
@@ -405,6 +323,10 @@ const zh = {
   'export.xlsx': '导出 Excel',
   'export.csv': '导出 CSV',
   'export.done': '已下载：{name}（{n}）',
+  'exports.title': '导出要素',
+  'exports.town': '全镇',
+  'exports.noNames': '不含户主、房主姓名',
+  'exports.button': '导出',
 
   'ranking.title': '月度排名',
   'ranking.rank': '名次',
@@ -579,12 +501,12 @@ const zh = {
   'wb.none': '无',
   'wb.notice': '下载月度通报（Word）',
   'wb.print': '打印版',
-  'wb.received': '已接收 {n}',
-  'wb.downloaded': '已下载 {n}',
   'wb.people': '人员与手机',
   'wb.never': '从未同步',
   'wb.pending': '待传 {n}',
   'wb.stale': '{n} 天以上未同步',
+  'wb.received': '已接收 {n}',
+  'wb.downloaded': '已下载 {n}',
   'wb.today': '今日动态',
   'wb.todayLine': '新登记 {features} 处，事件 {events} 条，发现问题 {opened} 个，整改 {rectified} 个',
   'wb.todayNone': '今天还没有新记录',
@@ -622,6 +544,26 @@ const zh = {
   'users.copy': '复制',
   'users.copied': '已复制',
   'users.offline': '没有网络，未保存；请联网后再试',
+
+  // The household file (一户一档, issue 17): its page (the kind and its
+  // attributes are named in labels.go).
+  'household.title': '一户一档',
+  'household.open': '一户一档',
+  'household.records': '关联记录',
+  'household.noRecords': '还没有关联的户厕、安居工程或拆旧记录',
+  'household.photos': '照片（按时间）',
+  'household.noPhotos': '暂无照片',
+  'household.checks': '一户一宅、一户一厕',
+  'household.noChecks': '未发现重复',
+  'household.check.one_household_one_homestead': '一户一宅：{n} 条安居工程记录',
+  'household.check.one_household_one_toilet': '一户一厕：{n} 条改厕记录',
+  'household.basis.household': '都关联本户',
+  'household.basis.head': '户主同名，请核实',
+  'household.print': '打印',
+  'household.local': '没有网络：按本机数据显示，每条记录只有最近几次进度',
+  'household.notFound': '找不到这户',
+  'household.add': '登记{kind}',
+  'household.printed': '打印时间 {at}',
 };
 
 const en = {
@@ -661,92 +603,6 @@ const en = {
   'common.unknownVillage': '(village not known yet)',
 
   'kind': 'Kind',
-  'kind.bin': 'Garbage bin',
-  'kind.garbage_pool': 'Garbage pool',
-  'kind.collection_point': 'Collection point',
-  'kind.transfer_station': 'Transfer station',
-  'kind.public_toilet': 'Public toilet',
-  'kind.household_toilet': 'Household toilet reform',
-  'kind.demolition': 'Dilapidated house demolition',
-  'kind.housing_reform': 'Rural housing project',
-
-  'attr.name': 'Name',
-  'attr.note': 'Note',
-  'attr.capacity_l': 'Capacity (litres)',
-  'attr.status': 'Status',
-  'attr.volume_m3': 'Volume (m³)',
-  'attr.built_year': 'Year built',
-  'attr.bin_count': 'Bins',
-  'attr.capacity_tpd': 'Capacity (t/day)',
-  'attr.type': 'Type',
-  'attr.stalls': 'Stalls',
-  'attr.household_head': 'Household head',
-  'attr.tap_water': 'Tap water',
-  'attr.subsidy_yuan': 'Subsidy (yuan)',
-  'attr.stage': 'Stage',
-  'attr.completed_on': 'Completed on',
-  'attr.owner': 'Owner',
-  'attr.structure': 'Structure',
-  'attr.area_m2': 'Area (m²)',
-  'attr.demolished_on': 'Demolished on',
-  'attr.category': 'Category',
-  'attr.mode': 'Mode',
-  'attr.plot_area_m2': 'Plot area (m²)',
-  'attr.building_area_m2': 'Building area (m²)',
-  'attr.one_household_one_homestead': 'One household, one homestead',
-  'attr.old_house': 'Old house demolished (id)',
-
-  'status.ok': 'OK',
-  'status.full': 'Full',
-  'status.overflowing': 'Overflowing',
-  'status.damaged': 'Damaged',
-  'status.missing': 'Missing',
-  'status.dirty': 'Dirty',
-  'status.closed': 'Closed',
-
-  'stage.planned': 'Planned',
-  'stage.building': 'Building',
-  'stage.done': 'Done',
-  'stage.accepted': 'Accepted',
-  'stage.surveyed': 'Surveyed',
-  'stage.scheduled': 'Scheduled',
-  'stage.demolished': 'Demolished',
-  'stage.applied': 'Applied',
-  'stage.approved': 'Approved',
-  'stage.started': 'Started',
-  'stage.completed': 'Completed',
-
-  'type.flush': 'Flush',
-  'type.dry': 'Dry',
-  'type.eco': 'Eco',
-  'type.other': 'Other',
-  'type.three_compartment': 'Three-compartment septic tank',
-  'type.double_urn': 'Double urn',
-  'type.sewer_flush': 'Sewer flush',
-  'type.biogas': 'Biogas',
-
-  'structure.adobe': 'Adobe',
-  'structure.brick_wood': 'Brick and wood',
-  'structure.other': 'Other',
-
-  'category.homeless': 'Homeless',
-  'category.dilapidated': 'Dilapidated house',
-  'category.five_guarantees': 'Five guarantees',
-  'category.minimum_living': 'Minimum living allowance',
-  'category.hardship': 'Hardship',
-
-  'mode.new_build': 'New build',
-  'mode.repair': 'Repair',
-
-  'event.emptied': 'Emptied',
-  'event.status_reported': 'Report status',
-  'event.repaired': 'Repaired',
-  'event.replaced': 'Replaced',
-  'event.cleaned': 'Cleaned',
-  'event.cleared': 'Cleared',
-  'event.inspected': 'Inspected',
-  'event.stage_changed': 'Stage changed',
-  'event.corrected': 'Corrected',
 
   'role.admin': 'Town office',
   'role.inspector': 'Inspector',
@@ -1009,6 +865,10 @@ const en = {
   'export.xlsx': 'Export Excel',
   'export.csv': 'Export CSV',
   'export.done': 'Downloaded: {name} ({n})',
+  'exports.title': 'Export features',
+  'exports.town': 'Town',
+  'exports.noNames': 'without household heads\' and owners\' names',
+  'exports.button': 'Export',
 
   'ranking.title': 'Monthly ranking',
   'ranking.rank': 'Rank',
@@ -1183,12 +1043,12 @@ const en = {
   'wb.none': 'None',
   'wb.notice': 'Download the monthly notice (Word)',
   'wb.print': 'Printable',
-  'wb.received': '{n} received',
-  'wb.downloaded': '{n} downloaded',
   'wb.people': 'People and phones',
   'wb.never': 'never synced',
   'wb.pending': '{n} waiting',
   'wb.stale': 'not synced for {n}+ days',
+  'wb.received': '{n} received',
+  'wb.downloaded': '{n} downloaded',
   'wb.today': 'Today',
   'wb.todayLine': '{features} new records, {events} events, {opened} problems found, {rectified} rectified',
   'wb.todayNone': 'Nothing recorded yet today',
@@ -1226,7 +1086,32 @@ const en = {
   'users.copy': 'Copy',
   'users.copied': 'Copied',
   'users.offline': 'No connection: nothing was saved; try again online',
+
+  // The household file (一户一档, issue 17): its page (the kind and its
+  // attributes are named in labels.go).
+  'household.title': 'Household file',
+  'household.open': 'Household file',
+  'household.records': 'Linked records',
+  'household.noRecords': 'No toilet, housing or demolition record is linked yet',
+  'household.photos': 'Photos (by time)',
+  'household.noPhotos': 'No photos yet',
+  'household.checks': 'One homestead, one toilet',
+  'household.noChecks': 'No duplicates found',
+  'household.check.one_household_one_homestead': 'One homestead: {n} housing-reform records',
+  'household.check.one_household_one_toilet': 'One toilet: {n} toilet-reform records',
+  'household.basis.household': 'all linked to this household',
+  'household.basis.head': 'same head\'s name: check',
+  'household.print': 'Print',
+  'household.local': 'Offline: from this phone\'s copy, with each record\'s latest stages only',
+  'household.notFound': 'No such household',
+  'household.add': 'Record its {kind}',
+  'household.printed': 'Printed {at}',
 };
+
+for (const [key, l] of Object.entries(LABELS)) {
+  zh[key] = l.zh;
+  en[key] = l.en;
+}
 
 const TABLE = { 'zh-CN': zh, en };
 export const LANGS = Object.keys(TABLE);

@@ -1,131 +1,57 @@
-// What each feature kind records, mirroring the server's table in kinds.go.
-// def is the value the server stores when the field is left empty: the form
-// shows it as a hint and the local copy uses it until the server answers.
-// Forms, lists, the map legend and the event buttons are all generated from
-// this one table; the words shown to people are in i18n.js, keyed by the
-// names used here.
+// What each feature kind records: the server's table (kinds.go, rules.go),
+// bundled as domain.gen.js by `go generate ./pwa`, so the app has it
+// offline from the first start and never disagrees with the server. Each
+// attribute is as GET /api/v1/kinds gives it: name, type, enum, min, max,
+// exclusiveMin, maxLen, default (the value the server stores when the field
+// is left empty: the form shows it as a hint and the local copy uses it
+// until the server answers), must, staffOnly, settled. Forms, lists, the
+// map legend and the event buttons are all generated from it; the words
+// shown to people come with it (see i18n.js). Only the colours are the
+// app's own.
 
-const facilityStatus = ['ok', 'full', 'overflowing', 'damaged'];
-const builtYear = { name: 'built_year', type: 'int', min: 1950, max: 2100 };
+import { KINDS as TABLE, STATUS_EVENTS, RESTORING_EVENTS } from './domain.gen.js';
 
-// Attributes every kind may carry, shown after the kind's own.
-const common = [
-  { name: 'name', type: 'string', maxLen: 64 },
-  { name: 'note', type: 'text', maxLen: 500 },
-];
-
-// Kinds in the order people think of them: the garbage chain from the
-// household bin to the town's station, then toilets, then housing.
-export const KINDS = {
-  bin: {
-    color: '#1e88e5',
-    attrs: [
-      { name: 'capacity_l', type: 'int', min: 1, max: 10000, def: 240 },
-      { name: 'status', type: 'enum', values: ['ok', 'full', 'overflowing', 'damaged', 'missing'], def: 'ok' },
-    ],
-    events: ['emptied', 'status_reported', 'repaired', 'replaced', 'inspected'],
-  },
-  garbage_pool: {
-    color: '#6d4c41',
-    attrs: [
-      { name: 'volume_m3', type: 'number', min: 0, exclusiveMin: true, max: 1000, must: true },
-      { name: 'status', type: 'enum', values: facilityStatus, def: 'ok' },
-      builtYear,
-    ],
-    events: ['cleared', 'status_reported', 'repaired', 'inspected'],
-  },
-  collection_point: {
-    color: '#00897b',
-    attrs: [
-      { name: 'bin_count', type: 'int', min: 0, max: 200 },
-      { name: 'status', type: 'enum', values: facilityStatus, def: 'ok' },
-    ],
-    events: ['cleared', 'status_reported', 'repaired', 'inspected'],
-  },
-  transfer_station: {
-    color: '#3949ab',
-    attrs: [
-      { name: 'capacity_tpd', type: 'number', min: 0, exclusiveMin: true, max: 5000 },
-      { name: 'status', type: 'enum', values: ['ok', 'damaged', 'closed'], def: 'ok' },
-    ],
-    events: ['inspected', 'status_reported'],
-  },
-  public_toilet: {
-    color: '#8e24aa',
-    attrs: [
-      { name: 'type', type: 'enum', values: ['flush', 'dry', 'eco', 'other'], def: 'flush' },
-      { name: 'stalls', type: 'int', min: 1, max: 200 },
-      { name: 'status', type: 'enum', values: ['ok', 'dirty', 'damaged', 'closed'], def: 'ok' },
-      builtYear,
-    ],
-    events: ['cleaned', 'inspected', 'status_reported', 'repaired'],
-  },
-  household_toilet: {
-    color: '#f4511e',
-    attrs: [
-      { name: 'household_head', type: 'string', maxLen: 32, staffOnly: true, must: true },
-      { name: 'type', type: 'enum', values: ['three_compartment', 'double_urn', 'sewer_flush', 'biogas'], settled: true, must: true },
-      { name: 'tap_water', type: 'bool', def: false },
-      { name: 'subsidy_yuan', type: 'number', min: 0, max: 1000000, staffOnly: true, settled: true },
-      { name: 'stage', type: 'enum', values: ['planned', 'building', 'done', 'accepted'], def: 'planned', settled: true },
-      { name: 'completed_on', type: 'date', settled: true },
-    ],
-    events: ['stage_changed', 'inspected', 'corrected'],
-    settledStages: ['accepted'],
-  },
-  demolition: {
-    color: '#757575',
-    attrs: [
-      { name: 'owner', type: 'string', maxLen: 32, staffOnly: true, must: true },
-      { name: 'structure', type: 'enum', values: ['adobe', 'brick_wood', 'other'], settled: true, must: true },
-      { name: 'area_m2', type: 'number', min: 1, max: 10000, settled: true },
-      { name: 'stage', type: 'enum', values: ['surveyed', 'scheduled', 'demolished'], def: 'surveyed', settled: true },
-      { name: 'demolished_on', type: 'date', settled: true },
-    ],
-    events: ['stage_changed', 'inspected', 'corrected'],
-    settledStages: ['demolished'],
-  },
-  housing_reform: {
-    color: '#c0ca33',
-    attrs: [
-      { name: 'household_head', type: 'string', maxLen: 32, staffOnly: true, must: true },
-      { name: 'category', type: 'enum', values: ['homeless', 'dilapidated', 'five_guarantees', 'minimum_living', 'hardship'], must: true },
-      { name: 'mode', type: 'enum', values: ['new_build', 'repair'], settled: true },
-      { name: 'subsidy_yuan', type: 'number', min: 0, max: 1000000, staffOnly: true, settled: true },
-      { name: 'plot_area_m2', type: 'number', min: 1, max: 10000 },
-      { name: 'building_area_m2', type: 'number', min: 1, max: 10000, settled: true },
-      { name: 'one_household_one_homestead', type: 'bool' },
-      { name: 'old_house', type: 'string', maxLen: 64 },
-      { name: 'stage', type: 'enum', values: ['surveyed', 'applied', 'approved', 'started', 'completed', 'accepted'], def: 'surveyed', settled: true },
-      { name: 'completed_on', type: 'date', settled: true },
-    ],
-    events: ['stage_changed', 'inspected', 'corrected'],
-    settledStages: ['completed', 'accepted'],
-  },
+// Each kind's fill colour on the map, in the lists and on the buttons.
+const KIND_COLORS = {
+  bin: '#1e88e5',
+  garbage_pool: '#6d4c41',
+  collection_point: '#00897b',
+  transfer_station: '#3949ab',
+  public_toilet: '#8e24aa',
+  household_toilet: '#f4511e',
+  demolition: '#757575',
+  housing_reform: '#c0ca33',
+  household: '#d81b60',
 };
+
+// INPUT_TYPES: attributes whose box is not plain text on a phone's keyboard.
+export const INPUT_TYPES = { phone: 'tel' };
+
+// KINDS is kind → { color, attrs (its own, then name and note), events,
+// settledStages }, in the order people think of them: the garbage chain
+// from the household bin to the town's station, then toilets, then housing.
+export const KINDS = {};
+for (const k of TABLE) KINDS[k.kind] = { ...k, color: KIND_COLORS[k.kind] || '#000000' };
 
 export const KIND_IDS = Object.keys(KINDS);
 
-// Events that exist to set a status or stage, so the form asks for one.
-export const STATUS_EVENTS = ['status_reported', 'stage_changed'];
-
-// Events that put a thing back in order: without a status they set "ok"
-// (the server does the same, so the local copy shows what it will store).
-export const RESTORING_EVENTS = ['emptied', 'cleared', 'repaired', 'replaced', 'cleaned'];
+// STATUS_EVENTS exist to set a status or stage, so the form asks for one.
+// RESTORING_EVENTS put a thing back in order: without a status they set
+// "ok" (the server does the same, so the local copy shows what it will store).
+export { STATUS_EVENTS, RESTORING_EVENTS };
 
 export function attrsOf(kind) {
-  return [...(KINDS[kind]?.attrs || []), ...common];
+  return KINDS[kind]?.attrs || [];
 }
 
 // The attribute that carries a kind's state: status or stage.
 export function statusAttr(kind) {
-  const a = (KINDS[kind]?.attrs || []).find((x) => x.name === 'status' || x.name === 'stage');
-  return a ? a.name : '';
+  return KINDS[kind]?.statusAttr || '';
 }
 
 export function statusValues(kind) {
   const name = statusAttr(kind);
-  return (KINDS[kind]?.attrs || []).find((x) => x.name === name)?.values || [];
+  return attrsOf(kind).find((x) => x.name === name)?.enum || [];
 }
 
 // The outline colour of a state on the map: green is fine or finished,
@@ -152,10 +78,10 @@ export function allStates() {
 }
 
 // The field that names a feature in a list: a household's head, a house's
-// owner, or the free name.
+// owner, the free name, or a household's address (all a cleaner sees).
 export function titleOf(f) {
   const a = f.attrs || {};
-  return a.household_head || a.owner || a.name || '';
+  return a.household_head || a.owner || a.name || a.address || '';
 }
 
 // Who may change what, as the server's rules (rules.go) say: names and
@@ -189,9 +115,9 @@ export function needsReason(kind, cur, next) {
 // A cleaner may not accept works (acceptance releases the subsidy), nor
 // set a stage back: the form offers only what the server takes.
 export function allowedValues(spec, role, cur) {
-  if (spec.name !== 'stage' || isStaff(role)) return spec.values;
-  const from = cur ? spec.values.indexOf(cur.stage) : 0;
-  return spec.values.filter((v, i) => v !== 'accepted' && i >= Math.max(from, 0));
+  if (spec.name !== 'stage' || isStaff(role)) return spec.enum;
+  const from = cur ? spec.enum.indexOf(cur.stage) : 0;
+  return spec.enum.filter((v, i) => v !== 'accepted' && i >= Math.max(from, 0));
 }
 
 // mergeAttrs applies an update as the server does: an attribute sent
@@ -209,6 +135,6 @@ export function mergeAttrs(stored, sent) {
 // shows (and is coloured) as it will be stored.
 export function withDefaults(kind, attrs) {
   const out = { ...attrs };
-  for (const a of attrsOf(kind)) if (out[a.name] === undefined && a.def !== undefined) out[a.name] = a.def;
+  for (const a of attrsOf(kind)) if (out[a.name] === undefined && a.default !== undefined) out[a.name] = a.default;
   return out;
 }

@@ -10,10 +10,10 @@ import { watchGps, gpsMessage } from '../gps.js';
 import { uuid } from '../api.js';
 import { enqueue, replaceOp, listOps } from '../outbox.js';
 import { localFeature } from '../features.js';
-import { app, sync } from '../state.js';
+import { app, sync, currentVillage } from '../state.js';
 import { get, put } from '../idb.js';
 import { PinMap } from '../map.js';
-import { STAGE_DATES } from '../stagedates.js';
+import { stageDate } from '../stagedates.js';
 import { townDay } from '../assess.js';
 import { thumbs } from '../viewer.js';
 import { afterPhotos, slot } from './beforeafter.js';
@@ -140,9 +140,10 @@ function round(x, digits) {
   return Math.round(x * f) / f;
 }
 
-// captureForm shows the form for a new feature of kind, for an edit of an
+// captureForm shows the form for a new feature of kind (of household, a
+// household's id, when recorded from its file), for an edit of an
 // existing feature (editId), or for a refused op being corrected (redoSeq).
-export async function captureForm(main, { kind, editId, redoSeq }) {
+export async function captureForm(main, { kind, editId, redoSeq, household }) {
   let base = null; // the feature edited
   let redo = null; // the refused op corrected
   if (editId) {
@@ -162,7 +163,10 @@ export async function captureForm(main, { kind, editId, redoSeq }) {
   const title = t(base || redo ? 'capture.edit' : 'capture.new', { kind: t(`kind.${kind}`) });
   const save = h('button.primary#save', { type: 'button', disabled: true }, t('common.save'));
   const place = placeBox((ok) => { save.disabled = !ok; }, start ? start.location : null);
-  const form = attrForm(kind, start ? start.attrs : {}, role, base ? base.attrs : undefined);
+  const home = household ? await localFeature(household) : null;
+  const village = (start && start.village) || (home && home.village) || currentVillage();
+  const form = attrForm(kind, start ? start.attrs : home ? { household: home.id } : {}, role, base ? base.attrs : undefined, village);
+  const back = base ? `#/f/${base.id}` : redo ? '#/outbox' : home ? `#/household/${home.id}` : '#/capture';
   // Staff changing a settled record, or setting a stage back, say why
   // (the server keeps it in the record's history): asked as they make
   // such a change. A cleaner is offered neither.
@@ -226,7 +230,7 @@ export async function captureForm(main, { kind, editId, redoSeq }) {
     photos.saved();
     savedToast(base || redo ? 'capture.savedEdit' : 'capture.saved');
     sync();
-    if (location.hash === here) location.hash = base ? `#/f/${base.id}` : redo ? '#/outbox' : '#/capture';
+    if (location.hash === here) location.hash = back;
   });
 
   // The photos come first: they are taken while the GPS settles, and on a
@@ -237,7 +241,7 @@ export async function captureForm(main, { kind, editId, redoSeq }) {
     place.el,
     form.el,
     reasonField,
-    h('div.actions', h('a.button', { href: base ? `#/f/${base.id}` : redo ? '#/outbox' : '#/capture' }, t('common.back')), save),
+    h('div.actions', h('a.button', { href: back }, t('common.back')), save),
   );
   return () => {
     place.stop();
@@ -250,7 +254,7 @@ export async function captureForm(main, { kind, editId, redoSeq }) {
 // its stage is set to one that has it and it is empty; the person sees it
 // and may change it (the server fills the same).
 function fillDateOnStage(kind, formEl) {
-  const d = STAGE_DATES[kind];
+  const d = stageDate(kind);
   const stage = formEl.querySelector('#attr-stage');
   const date = d && formEl.querySelector(`#attr-${d.attr}`);
   if (!stage || !date) return;

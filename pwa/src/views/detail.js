@@ -1,7 +1,7 @@
 // One feature: its attributes, photos and latest events, with a button per
 // event its kind takes; and the form that records such an event.
 
-import { KINDS, attrsOf, statusAttr, statusValues, stateColor, STATUS_EVENTS, allowedValues, needsReason, isStaff } from '../schema.js';
+import { KINDS, attrsOf, statusAttr, statusValues, stateColor, titleOf, STATUS_EVENTS, allowedValues, needsReason, isStaff } from '../schema.js';
 import { t, valueLabel, formatTime } from '../i18n.js';
 import { h, add, dot, field, setError, savedToast } from '../ui.js';
 import { localFeature } from '../features.js';
@@ -16,16 +16,25 @@ import { beforeAfter } from './beforeafter.js';
 
 export { thumbs };
 
-// attrTable lists a feature's attributes with their labels.
-export function attrTable(f) {
+// attrTable lists a feature's attributes with their labels, but those
+// named in skip.
+export function attrTable(f, skip = []) {
   const rows = [];
   for (const a of attrsOf(f.kind)) {
     const v = (f.attrs || {})[a.name];
-    if (v === undefined || v === null || v === '') continue;
-    const shown = a.type === 'enum' || a.type === 'bool' ? valueLabel(a.name, v) : String(v);
+    if (v === undefined || v === null || v === '' || skip.includes(a.name)) continue;
+    const shown = a.link ? linkTo(a.link, v) : a.type === 'enum' || a.type === 'bool' ? valueLabel(a.name, v) : String(v);
     rows.push(h('tr', h('th', t(`attr.${a.name}`)), h('td', { dataset: { attr: a.name } }, shown)));
   }
   return h('table.attrs-table', rows);
+}
+
+// linkTo is a link to the record id of kind (a household opens its file),
+// named by its code and name once read from the phone's copy.
+function linkTo(kind, id) {
+  const a = h('a', { href: kind === 'household' ? `#/household/${encodeURIComponent(id)}` : `#/f/${encodeURIComponent(id)}` }, id);
+  localFeature(id).then((g) => { if (g) a.textContent = [g.code, titleOf(g)].filter(Boolean).join(' ') || t(`kind.${g.kind}`); });
+  return a;
 }
 
 export function eventLine(f, e) {
@@ -42,7 +51,7 @@ export function eventLine(f, e) {
 // stageChoices are the stages role may set on f: forward only for a
 // cleaner, never accepted (schema.js allowedValues).
 function stageChoices(f, role) {
-  return allowedValues({ name: statusAttr(f.kind), values: statusValues(f.kind) }, role, f.attrs);
+  return allowedValues({ name: statusAttr(f.kind), enum: statusValues(f.kind) }, role, f.attrs);
 }
 
 // placeLine says how sure the record's point is and how far it is from
@@ -75,6 +84,7 @@ export async function detailView(main, id) {
     if (fl.photosPending && fl.photosPending.length) flags.push(t('flag.photosPending'));
     const events = [...(f.events || [])].reverse();
     const role = app.session?.user?.role || '';
+    const file = f.kind === 'household' ? f.id : (f.attrs || {}).household;
     add(box,
       h('h2', dot(KINDS[f.kind].color, stateColor(state)), ` ${featureName(f)}`),
       h('p.sub', t(`kind.${f.kind}`), state ? ` · ${valueLabel(statusAttr(f.kind), state)}` : '',
@@ -85,6 +95,7 @@ export async function detailView(main, id) {
         href: `#/f/${f.id}/event/${type}`, dataset: { event: type },
       }, t(`event.${type}`)))),
       attrTable(f),
+      file ? h('div.event-buttons', h('a.button#household-link', { href: `#/household/${encodeURIComponent(file)}` }, t('household.open'))) : null,
       place ? place.el : null,
       flags.length ? h('p.flags', `${t('detail.flags')}: ${flags.join('、')}`) : null,
       f.kind === 'demolition' ? beforeAfter(f) : thumbs(f.photos),

@@ -82,7 +82,9 @@ export async function listView(main) {
 
 function row(f) {
   const state = (f.attrs || {})[statusAttr(f.kind)];
-  return h('a.item', { href: `#/f/${f.id}`, dataset: { id: f.id, kind: f.kind } },
+  // A household opens its file (一户一档), which leads to its record.
+  const href = f.kind === 'household' ? `#/household/${f.id}` : `#/f/${f.id}`;
+  return h('a.item', { href, dataset: { id: f.id, kind: f.kind } },
     dot(KINDS[f.kind] ? KINDS[f.kind].color : '#000', stateColor(state)),
     h('span.main',
       h('span.title', featureName(f)),

@@ -15,6 +15,7 @@ import { FeatureMap } from '../map.js';
 import { thumbs, eventLine } from './detail.js';
 import { featureName } from '../names.js';
 import { townLoader } from './townmap.js';
+import { featureExports } from './exports.js';
 
 // Filters live as long as the page, so coming back to the map keeps them.
 const hiddenKinds = new Set();
@@ -122,8 +123,18 @@ export async function mapView(main, focus) {
     if (town) { fit = true; draw(); } else showNote();
   };
   const locate = h('button.locate', { type: 'button', 'aria-label': t('map.you'), onclick: () => fm && fm.centreOn(recentFix()) }, '◎');
+  // The office's exports of what the map shows, a village or the town, in
+  // a panel over it, made afresh each time it opens.
+  const exportsPanel = h('div.panel.exports-panel#exports-panel', { hidden: true });
+  const exportsButton = isStaff(app.session?.user?.role) && h('button.map-exports#exports-button', {
+    type: 'button',
+    onclick: () => {
+      exportsPanel.replaceChildren(featureExports(town ? '' : village));
+      exportsPanel.hidden = !exportsPanel.hidden;
+    },
+  }, t('exports.button'));
   main.classList.add('full');
-  main.append(h('div.map-wrap', tools, layers, legend, mapEl, note, locate));
+  main.append(h('div.map-wrap', tools, layers, legend, mapEl, note, locate, exportsButton, exportsPanel));
 
   // Popups open below the filter bar, which lies over the map's top.
   fm = new FeatureMap(mapEl, { cfg: app.config, popup, topInset: () => tools.offsetTop + tools.offsetHeight + 8 });

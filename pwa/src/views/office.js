@@ -17,8 +17,9 @@ import { getAll } from '../idb.js';
 import { attrTable, thumbs } from './detail.js';
 import { problemRow } from './problems.js';
 import { oneLine } from './errview.js';
+import { featureExports } from './exports.js';
 import { svg as s, linePath } from '../svg.js';
-import { download, formatBytes } from '../download.js';
+import { downloadFile } from '../download.js';
 
 const isAdmin = () => app.session?.user?.role === 'admin';
 
@@ -49,21 +50,6 @@ function fmt(x, places = 1) {
 function num(x) {
   if (x === null || x === undefined) return t('common.unset');
   return Number(x).toLocaleString(getLang());
-}
-
-// downloadFile fetches a file with the session's token (a plain link
-// cannot send it), and hands it to the browser as a download; the link
-// stays on the page to save it again.
-// The bytes received are shown while a long export arrives.
-export async function downloadFile(path, name, linkBox) {
-  const say = (text) => { if (linkBox) linkBox.textContent = text; };
-  try {
-    const { bytes } = await download(path, name, ({ received }) => say(t('wb.received', { n: formatBytes(received) })));
-    say(t('export.done', { name, n: formatBytes(bytes) }));
-  } catch (err) {
-    say('');
-    toast(err instanceof ApiError ? oneLine(err) : t('office.offline'));
-  }
 }
 
 function exportButtons(items) {
@@ -269,6 +255,7 @@ export async function villageView(main, code) {
   add(main,
     title,
     h('p.sub#village-sub', code),
+    featureExports(code),
     h('div.cols', h('div', counts, flags, coverage), h('div', trendBox, problemsBox, activity)),
     h('div.toolbar', h('a.button', { href: '#/villages' }, t('villages.title')), onMap));
 
@@ -413,6 +400,7 @@ export async function reportView(main) {
   const out = h('div#report-out');
   add(main, h('h2', t('report.title')),
     h('div.toolbar', field(t('report.from'), from), field(t('report.to'), to), run),
+    featureExports(''),
     out);
 
   async function draw() {
