@@ -212,7 +212,8 @@ test('一户一档: a demo household\'s file shows its three records, each stage
     kind: r.dataset.kind, stages: [...r.querySelectorAll('.stages li')].map((li) => li.textContent),
   })));
   assert.deepEqual(records.map((r) => r.kind), ['household_toilet', 'demolition', 'housing_reform']);
-  assert.match(records[0].stages.join('\n'), /^计划 · 社上检查员 · 2025-03-03 09:00\n施工 · 社上保洁员 · 2025-03-23 10:00/);
+  // People by name (issue 15, item 6): the demo's are 社上村检查员 刘建国 and 社上村保洁员 王春华.
+  assert.match(records[0].stages.join('\n'), /^计划 · 社上村检查员 刘建国 · 2025-03-03 09:00\n施工 · 社上村保洁员 王春华 · 2025-03-23 10:00/);
   assert.equal(records[2].stages.length, 6);
   const file = await admin.call('GET', `/api/v1/households/${HOUSEHOLD}`);
   assert.match(await page.textContent('#household-file h2'), new RegExp(file.household.attrs.household_head));
