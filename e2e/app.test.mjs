@@ -276,6 +276,7 @@ test('6. the map without tiles shows the village boundary and the features', asy
   const inVillage = (await admin.features(VILLAGE)).length;
   assert.equal(features, inVillage, 'every feature of the village is drawn');
   assert.ok(await page.locator('path.cj-kind-bin').count() > 0);
+  assert.equal(await page.isVisible('#map-side'), false, 'a phone shows the map alone (the side panel is a desktop\'s)');
   const d = await page.getAttribute('path.cj-boundary.cj-selected', 'd');
   assert.ok(d && d.length > 20, 'the boundary path has a shape');
   await fs.mkdir(ARTIFACTS, { recursive: true });

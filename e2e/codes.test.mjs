@@ -12,7 +12,7 @@ import path from 'node:path';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import { chromium } from 'playwright-core';
-import { startServer, launchBrowser, Api, shown, ARTIFACTS, ADMIN_PASSWORD, VILLAGE, CHROMIUM } from './lib.mjs';
+import { startServer, launchBrowser, Api, shown, waitFor, idbCount, ARTIFACTS, ADMIN_PASSWORD, VILLAGE, CHROMIUM } from './lib.mjs';
 
 let server;
 let browser;
@@ -105,11 +105,9 @@ test('/f/{code} opens that record after the login, and offline from the phone\'s
   assert.equal(await page.evaluate(() => location.hash), `#/f/${one.id}`);
   assert.match(await page.textContent('#feature-code'), new RegExp(one.code));
   // The phone's copy of its village, and the app in the service worker.
-  await page.waitForFunction(async (n) => {
-    const db = await new Promise((res) => { const r = indexedDB.open('cunjie'); r.onsuccess = () => res(r.result); });
-    const c = await new Promise((res) => { const q = db.transaction('features').objectStore('features').count(); q.onsuccess = () => res(q.result); });
-    return c >= n;
-  }, features.length, { timeout: 60000 });
+  // (Polled from here: page.waitForFunction does not await an async
+  // predicate, whose promise is truthy at once.)
+  await waitFor(async () => (await idbCount(page, 'features')) >= features.length, 'the village on the phone', 60000);
   await page.evaluate(() => navigator.serviceWorker.ready);
   await page.waitForFunction(() => Boolean(navigator.serviceWorker.controller));
 

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startServer, launchBrowser, Api, idbCount, waitFor, spotInside, ADMIN_PASSWORD, VILLAGE } from './lib.mjs';
+import { startServer, launchBrowser, Api, idbCount, waitFor, spotInside, outboxOps, ADMIN_PASSWORD, VILLAGE } from './lib.mjs';
 import { KINDS } from '../pwa/src/schema.js';
 
 const USER = { username: 'e2e.required', password: 'e2e-required-pw', name: '必填检查员', role: 'inspector', villages: [VILLAGE] };
@@ -71,6 +71,12 @@ test('the phone refuses to save a household toilet without 户主 and type', asy
   await page.fill('#attr-household_head', head);
   await page.selectOption('#attr-type', 'biogas');
   await page.click('#save');
-  await waitFor(async () => (await admin.features(VILLAGE)).some((f) => f.attrs.household_head === head), 'the household reaches the server');
+  await waitFor(async () => (await admin.features(VILLAGE)).some((f) => f.attrs.household_head === head), 'the household reaches the server')
+    .catch(async (err) => {
+      // Say what the phone holds and shows, so a failure in CI can be read.
+      const ops = (await outboxOps(page)).map((o) => ({ type: o.type, state: o.state, error: o.error }));
+      err.message += `\noutbox: ${JSON.stringify(ops)}\npage at ${page.url()}: ${await page.textContent('body')}`;
+      throw err;
+    });
   await context.close();
 });

@@ -86,6 +86,16 @@ test('a row opens its village on the map', async () => {
   const chosen = await page.evaluate(() => Object.entries(localStorage).map(([, v]) => v).join(' '));
   const selects = await page.locator('select').evaluateAll((ss) => ss.map((s) => s.value));
   assert.ok(selects.includes(code) || chosen.includes(code), `village ${code} chosen (${selects})`);
+  // Beside the map, not over it: the panel lists what the map shows, and a
+  // row puts that record in the middle with its popup.
+  await page.waitForFunction(() => document.querySelector('#map').dataset.villages && document.querySelectorAll('#map-side-rows button.item').length > 0);
+  const map = await page.locator('#map').boundingBox();
+  const side = await page.locator('#map-side').boundingBox();
+  assert.ok(side.x >= map.x + map.width - 1 && side.width >= 300, `panel beside the map: ${JSON.stringify({ map, side })}`);
+  const shown = Number(await page.getAttribute('#map', 'data-features'));
+  assert.match(await page.textContent('#map-side-title'), new RegExp(`图上 ${shown} 处`));
+  await page.locator('#map-side-rows button.item').first().click();
+  await page.waitForSelector('.leaflet-popup .popup');
   await shot('map');
 });
 

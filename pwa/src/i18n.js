@@ -516,6 +516,10 @@ const zh = {
 
   // The town-wide map and the users page (issue 15, items 8 and 9).
   'map.town': '全镇（所有村）',
+  'map.sideTitle': '{name} · 图上 {n} 处',
+  'map.sideSearch': '按名称或编号查找',
+  'map.sideMore': '还有 {n} 处未列出：请用查找或图层缩小范围',
+  'map.sideNone': '没有符合的记录',
   'map.townOffline': '无网络：全镇地图需要联网，现显示本机存的村',
   'users.search': '按用户名、姓名或村查找',
   'users.count': '{n} / {total} 人',
@@ -1058,6 +1062,10 @@ const en = {
 
   // The town-wide map and the users page (issue 15, items 8 and 9).
   'map.town': 'Whole town (all villages)',
+  'map.sideTitle': '{name} · {n} on the map',
+  'map.sideSearch': 'Find by name or code',
+  'map.sideMore': '{n} more not listed: narrow them by the search or the layers',
+  'map.sideNone': 'Nothing matches',
   'map.townOffline': 'Offline: the town-wide map needs a connection; showing a village kept on this phone',
   'users.search': 'Find by login, name or village',
   'users.count': '{n} of {total}',

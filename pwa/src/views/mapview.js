@@ -15,6 +15,7 @@ import { FeatureMap } from '../map.js';
 import { thumbs, eventLine } from './detail.js';
 import { featureName } from '../names.js';
 import { townLoader } from './townmap.js';
+import { mapSide } from './mapside.js';
 import { featureExports } from './exports.js';
 
 // Filters live as long as the page, so coming back to the map keeps them.
@@ -133,8 +134,13 @@ export async function mapView(main, focus) {
       exportsPanel.hidden = !exportsPanel.hidden;
     },
   }, t('exports.button'));
+  // Beside the map on a desktop: what it shows, as a list.
+  const side = mapSide({
+    onFeature: (id) => fm && fm.focus(id),
+    onVillage: (code) => { chooseVillage(code); town = false; village = code; fit = true; tools.querySelector('#village').value = code; draw(); },
+  });
   main.classList.add('full');
-  main.append(h('div.map-wrap', tools, layers, legend, mapEl, note, locate, exportsButton, exportsPanel));
+  main.append(h('div.map-wrap', h('div.map-area', tools, layers, legend, mapEl, note, locate, exportsButton, exportsPanel), side.el));
 
   // Popups open below the filter bar, which lies over the map's top.
   fm = new FeatureMap(mapEl, { cfg: app.config, popup, topInset: () => tools.offsetTop + tools.offsetHeight + 8 });
@@ -161,6 +167,7 @@ export async function mapView(main, focus) {
     fm.setProblems(here, problemPopup);
     mapEl.dataset.problems = String(here.length);
     if (wide) {
+      side.town(app.villages);
       fm.setVillages(app.villages, '');
       if (fit) fit = !fm.fitVillages(app.villages);
       loader.start();
@@ -171,6 +178,8 @@ export async function mapView(main, focus) {
     const shown = all.filter((f) => !hiddenKinds.has(f.kind)
       && (!stateFilter || (f.attrs || {})[statusAttr(f.kind)] === stateFilter));
     fm.setFeatures(shown);
+    const v = app.villages.find((x) => x.code === village);
+    side.village(v ? v.name || v.code : village, shown);
     if (focusId && fm.focus(focusId)) { focusId = null; fit = false; }
     if (focusProblem && fm.focusProblem(focusProblem)) { focusProblem = null; fit = false; }
     if (fit) fit = !fm.fitVillage(app.villages.find((v) => v.code === village));
