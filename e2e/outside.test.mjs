@@ -4,7 +4,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, Api, idbCount, spotInside, ADMIN_PASSWORD, VILLAGE } from './lib.mjs';
+import { startServer, launchBrowser, Api, idbCount, idbMeta, waitFor, spotInside, ADMIN_PASSWORD, VILLAGE } from './lib.mjs';
 
 const OTHER = '360803101202';
 const CLEANER = { username: 'e2e.outside', password: 'e2e-outside-pw', name: '村外保洁员', role: 'cleaner', villages: [VILLAGE] };
@@ -35,6 +35,9 @@ test('warned before saving outside the village; the refusal is in Chinese', asyn
   await page.fill('#username', CLEANER.username);
   await page.fill('#password', CLEANER.password);
   await page.click('#login');
+  // The phone tells only once it holds the villages' boundaries.
+  await waitFor(() => idbMeta(page, 'lastPull'), 'the first pull');
+  await page.waitForFunction(() => !document.querySelector('#progress.active'));
   await page.click('#kind-bin');
   await page.waitForSelector('#save:not([disabled])', { timeout: 15000 });
   await page.click('#save');

@@ -7,9 +7,12 @@ import { locate } from '../geo.js';
 import { app, villageName } from '../state.js';
 
 // outsideWarning answers the warning for loc, or '' when the point lies in
-// a village the person may record in.
+// a village the person may record in (or the phone cannot tell yet).
 export function outsideWarning(loc) {
   const user = app.session?.user || {};
+  // Just after the first login the boundaries may still be on their way:
+  // without them the phone cannot tell, and the server will.
+  if (!app.villages.length || app.villages.some((v) => !v.boundary)) return '';
   const code = locate(loc.lon, loc.lat, app.villages);
   if (user.role === 'cleaner') {
     const own = user.villages || [];
