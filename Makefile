@@ -61,7 +61,7 @@ bench-go: pwa
 
 # First load and offline reload on an emulated cheap phone.
 bench-web: build e2e/node_modules/.package-lock.json
-	cd e2e && node measure.mjs
+	cd e2e && node measure.mjs && node measure-workbench.mjs
 
 # 200 simulated phones sync against the real server (embedded store, demo
 # town) at a fixed arrival rate, with map and coverage reads beside them;

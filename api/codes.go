@@ -39,15 +39,24 @@ func (s *Server) assignCodes(ctx context.Context, fs []*cunjie.Feature) error {
 	for i, v := range all {
 		codes[i] = v.Code
 	}
+	byVillage := map[string][]*cunjie.Feature{}
 	for _, f := range fs {
-		if f.Code != "" {
-			continue
+		if f.Code == "" {
+			byVillage[f.Village] = append(byVillage[f.Village], f)
 		}
-		code, err := s.store.FeatureCode(ctx, f.Village, shortVillageCode(f.Village, codes), f.ID)
+	}
+	for village, need := range byVillage {
+		ids := make([]string, len(need))
+		for i, f := range need {
+			ids[i] = f.ID
+		}
+		got, err := s.store.FeatureCodes(ctx, village, shortVillageCode(village, codes), ids)
 		if err != nil {
-			return fmt.Errorf("feature %s: its code: %w", f.ID, err)
+			return fmt.Errorf("features of village %s: their codes: %w", village, err)
 		}
-		f.Code = code
+		for i, f := range need {
+			f.Code = got[i]
+		}
 	}
 	return nil
 }

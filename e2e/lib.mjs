@@ -63,6 +63,13 @@ export async function startServer({ bin = buildServer(), logName = 'server.log' 
   return runServer({ bin, dataDir, logName });
 }
 
+// startEmptyServer runs `cunjie serve` on a fresh data directory with no
+// demo town: only the admin.
+export async function startEmptyServer({ bin = buildServer(), logName = 'server.log' } = {}) {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cj-'));
+  return runServer({ bin, dataDir, logName });
+}
+
 // demoTemplate answers a data directory holding the demo town as this
 // binary loads it, made on first use (the test files run one after the
 // other; a rename makes it appear whole or not at all).

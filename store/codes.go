@@ -65,6 +65,64 @@ func (s *Store) FeatureCode(ctx context.Context, village, short, id string) (str
 	return code, err
 }
 
+// FeatureCodes gives each of ids (features of village) a code with prefix
+// short, or answers the one it has, in order. A batch of new features
+// costs three commands whatever its size: the serials are reserved with
+// one increment, the codes and the features' links inserted with one
+// insert each (a phone's backlog of hundreds of bins, or the demo, would
+// otherwise take four commands a feature). What the inserts refuse (a code
+// taken meanwhile, a feature that had a code: a replay) goes the one-by-one
+// way of FeatureCode, which decides it as ever.
+func (s *Store) FeatureCodes(ctx context.Context, village, short string, ids []string) ([]string, error) {
+	out := make([]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	last, err := s.incVillage(ctx, village, "codeSerial", int64(len(ids)))
+	if err != nil {
+		return nil, err
+	}
+	first := last - int64(len(ids)) + 1
+	docs := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = fmt.Sprintf("%s-%04d", short, first+int64(i))
+		docs[i] = featureCodeDoc{ID: out[i], Feature: id, Village: village}
+	}
+	taken, err := insertManyDups(ctx, s.db.Collection(colFeatureCodes), docs)
+	if err != nil {
+		return nil, err
+	}
+	slow := map[int]bool{}
+	for _, i := range taken {
+		slow[i] = true
+	}
+	var links []any
+	var linked []int
+	for i, id := range ids {
+		if !slow[i] {
+			links = append(links, featureCodeOfDoc{ID: id, Code: out[i]})
+			linked = append(linked, i)
+		}
+	}
+	had, err := insertManyDups(ctx, s.db.Collection(colFeatureCodeOf), links)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range had {
+		// The feature had its code already: that one stands, and the code
+		// taken here is given back.
+		i := linked[k]
+		_, _ = s.db.Collection(colFeatureCodes).DeleteOne(ctx, bson.M{"_id": out[i]})
+		slow[i] = true
+	}
+	for i := range slow {
+		if out[i], err = s.FeatureCode(ctx, village, short, ids[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // takeCode inserts the village's next free code for feature id. The
 // serial counter only suggests where to start; the insert decides.
 func (s *Store) takeCode(ctx context.Context, village, short, id string) (string, error) {
