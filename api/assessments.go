@@ -998,6 +998,14 @@ func (s *Server) liveRanking(ctx context.Context, month string) ([]cunjie.Villag
 // month or the live one, with the problem counts as they are now. The rank
 // is among all villages; a cleaner sees the rows of their villages.
 func (s *Server) ranking(ctx context.Context, u *cunjie.User, month string) (*Ranking, error) {
+	return s.rankingFrom(ctx, u, month, func(village string) ([]store.ProblemEntry, error) {
+		return s.store.VillageProblems(ctx, village)
+	})
+}
+
+// rankingFrom is ranking with each village's problem list read by
+// problems (the overview reads each list once for two uses).
+func (s *Server) rankingFrom(ctx context.Context, u *cunjie.User, month string, problems func(village string) ([]store.ProblemEntry, error)) (*Ranking, error) {
 	m, err := s.store.AssessmentMonth(ctx, month)
 	if err != nil {
 		return nil, err
@@ -1019,7 +1027,7 @@ func (s *Server) ranking(ctx context.Context, u *cunjie.User, month string) (*Ra
 		if !u.CanReadVillage(r.Village) {
 			continue
 		}
-		entries, err := s.store.VillageProblems(ctx, r.Village)
+		entries, err := problems(r.Village)
 		if err != nil {
 			return nil, err
 		}

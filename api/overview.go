@@ -10,6 +10,7 @@ import (
 
 	"github.com/cunjie/cunjie"
 	"github.com/cunjie/cunjie/figures"
+	"github.com/cunjie/cunjie/store"
 )
 
 // OverviewVillage is one row of the town overview.
@@ -52,7 +53,18 @@ func (s *Server) overview(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	rank, err := s.ranking(ctx, u, month)
+	// Each village's problem list is read once, for its ranking row and
+	// for what changed today.
+	lists := map[string][]store.ProblemEntry{}
+	problems := func(village string) ([]store.ProblemEntry, error) {
+		if l, ok := lists[village]; ok {
+			return l, nil
+		}
+		l, err := s.store.VillageProblems(ctx, village)
+		lists[village] = l
+		return l, err
+	}
+	rank, err := s.rankingFrom(ctx, u, month, problems)
 	if err != nil {
 		return err
 	}
@@ -69,11 +81,11 @@ func (s *Server) overview(c *fiber.Ctx) error {
 			return err
 		}
 		changed := vf.today
-		problems, err := s.store.VillageProblems(ctx, code)
+		list, err := problems(code)
 		if err != nil {
 			return err
 		}
-		for _, p := range problems {
+		for _, p := range list {
 			changed.AddProblem(p.Opened, p.Rectified, today)
 		}
 		sc := scores[code]
