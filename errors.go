@@ -18,6 +18,7 @@ const (
 	ETIMEOUT      = "timeout"      // 408: the request did not arrive in time
 	ETOOLARGE     = "too_large"    // 413
 	ERATELIMITED  = "rate_limited" // 429
+	EBUSY         = "busy"         // 503: others are writing the same village; send again shortly
 	EINTERNAL     = "internal"     // 500: never carries internals to the user
 )
 

@@ -20,6 +20,7 @@ var statusOf = map[string]int{
 	cunjie.ECONFLICT:     fiber.StatusConflict,
 	cunjie.ETOOLARGE:     fiber.StatusRequestEntityTooLarge,
 	cunjie.ERATELIMITED:  fiber.StatusTooManyRequests,
+	cunjie.EBUSY:         fiber.StatusServiceUnavailable,
 	cunjie.EINTERNAL:     fiber.StatusInternalServerError,
 }
 
@@ -43,6 +44,8 @@ func codeOf(status int) string {
 		return cunjie.EINVALID
 	case fiber.StatusTooManyRequests:
 		return cunjie.ERATELIMITED
+	case fiber.StatusServiceUnavailable:
+		return cunjie.EBUSY
 	case fiber.StatusUnauthorized:
 		return cunjie.EUNAUTHORIZED
 	case fiber.StatusForbidden:

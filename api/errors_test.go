@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/cunjie/cunjie"
 )
 
 // What Fiber raises while a request is read is the client's doing, not
@@ -18,6 +20,8 @@ func TestErrorsWhileReading(t *testing.T) {
 		{fiber.ErrBadGateway, 400, "invalid"},
 		{fiber.ErrRequestEntityTooLarge, 413, "too_large"},
 		{fiber.ErrInternalServerError, 500, "internal"},
+		// A write that kept losing its village to other instances.
+		{cunjie.Errorf(cunjie.EBUSY, "other writes to the village came first; send again shortly"), 503, "busy"},
 	} {
 		status, d := errorDetail(c.err)
 		if status != c.status || d.Code != c.code {

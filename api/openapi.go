@@ -113,7 +113,7 @@ func ref(name string) map[string]string {
 
 var schemas = map[string]any{
 	"Error": obj(map[string]any{"error": obj(map[string]any{
-		"code":    map[string]any{"type": "string", "enum": []string{"invalid", "unauthorized", "forbidden", "not_found", "timeout", "conflict", "too_large", "rate_limited", "internal"}},
+		"code":    map[string]any{"type": "string", "enum": []string{"invalid", "unauthorized", "forbidden", "not_found", "timeout", "conflict", "too_large", "rate_limited", "busy", "internal"}},
 		"message": str, "fields": map[string]any{"type": "object", "additionalProperties": str}, "requestId": str, "current": map[string]any{"type": "object"}, "base": map[string]any{"type": "object", "description": "on a feature version conflict: {version, attrs} at the version edited"},
 	}, "code", "message")}, "error"),
 	"LoginRequest":  obj(map[string]any{"username": str, "password": str}, "username", "password"),

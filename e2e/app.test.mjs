@@ -224,6 +224,31 @@ test('4. a lost answer: the app retries and the server still has exactly one of 
   assert.equal((await admin.call('GET', `/api/v1/features/${household.id}`)).attrs.stage, newStage.second);
 });
 
+test('4b. a busy village (other instances\' writes came first): the op stays in the outbox and goes again by itself', async () => {
+  await context.setOffline(true);
+  await captureBin(`e2e-bin-busy-${RUN}`, false);
+  // The first answer is a shared store's under contention: busy, nothing
+  // applied. Later ones are the server's own.
+  let busy = 0;
+  await page.route('**/api/v1/sync', async (route) => {
+    if (busy === 0) {
+      busy++;
+      const { ops } = route.request().postDataJSON();
+      await route.fulfill({ json: { results: ops.map((o) => ({ opId: o.opId, result: 'rejected',
+        error: { code: 'busy', message: 'other writes to the village came first; send again shortly' } })) } });
+      return;
+    }
+    await route.continue();
+  });
+  await context.setOffline(false);
+  await waitFor(async () => busy > 0, 'the busy answer');
+  assert.deepEqual((await outboxOps(page)).map((o) => o.state).filter((x) => x === 'rejected'), [], 'not put aside');
+  await waitOutboxEmpty(30000);
+  await page.unroute('**/api/v1/sync');
+  const bins = (await admin.features(VILLAGE)).filter((f) => f.attrs.name === `e2e-bin-busy-${RUN}`);
+  assert.equal(bins.length, 1, 'exactly one bin');
+});
+
 test('5. a conflict: the office changed the household\'s note meanwhile; choosing mine for it makes the phone win', async () => {
   await context.setOffline(true);
   await go(`#/f/${household.id}`);

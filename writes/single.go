@@ -9,8 +9,10 @@ import (
 	"github.com/cunjie/cunjie/store"
 )
 
-// errRaced says another instance committed to the village first.
-var errRaced = errors.New("writes: another instance wrote the village first")
+// errRaced says another instance committed to the village first. A write
+// that loses maxAttempts times answers it: a busy village, a result the
+// phone sends again shortly (it is nothing the person must correct).
+var errRaced = cunjie.Errorf(cunjie.EBUSY, "other writes to the village came first; send again shortly")
 
 // single is the embedded store: one process (the data directory is
 // locked), so a village's lock orders its writes, and the index in memory

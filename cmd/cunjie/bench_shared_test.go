@@ -29,6 +29,9 @@ func BenchmarkSyncShared(b *testing.B) {
 		x := startInstance(b, uri)
 		y := startInstance(b, uri)
 		two := syncLoad(b, []string{x.url, y.url}, d)
+		if b.Failed() {
+			b.Fatalf("instance logs:\n%s\n%s", x.log, y.log)
+		}
 		_, url, _ := startChild(b, testDir(b))
 		one := syncLoad(b, []string{url}, d)
 		fmt.Printf("sync, 4 clients, batches of 50 events (events/s, batch latency), %v: two instances on FerretDB+PostgreSQL %s; one on the embedded store %s; throughput ratio %.2f\n",

@@ -14,6 +14,7 @@ export const CODES = {
   timeout: '网络太慢，请求没有及时送达；稍后会自动重试',
   too_large: '内容太大，请减少照片或内容后再试',
   rate_limited: '操作太频繁，请稍等一会儿再试',
+  busy: '同一个村正有很多人在上传，内容已保留，稍后会自动重发',
   internal: '服务器出错，内容已保留，稍后会自动重试；如一直失败请联系镇办',
 };
 
@@ -25,6 +26,7 @@ const num = '([\\d.,]+)';
 // village by its code.
 const MESSAGES = [
   ['required', '必填'],
+  ['other writes to the village came first; send again shortly', '同村的其他上传先到了，稍后会自动重发'],
   ['empty', '不能为空'],
   ['must not be empty', '不能为空'],
   ['must not be negative', '不能为负数'],

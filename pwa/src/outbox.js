@@ -109,19 +109,22 @@ async function runSync({ force = false } = {}) {
   const tried = new Set(); // ops sent in this run: what the server left waiting waits for the next run
   const sendable = async () => (await listOps())
     .filter((o) => o.owner === me && (o.state === 'waiting' || o.state === 'sending') && !tried.has(o.seq));
-  const result = { sent: 0, attention: 0 };
+  const result = { sent: 0, attention: 0, again: 0 };
   try {
     // Work saved while a round was on its way goes up in the next round.
     for (let ops = await sendable(); ops.length; ops = await sendable()) {
       await sendRound(ops, me, result);
       for (const o of ops) tried.add(o.seq);
     }
-    await setMeta('backoff', { failures: 0, nextAt: 0 });
+    // Ops the server asked to have again (a busy village) go in a few
+    // seconds, not at the next minute's run.
+    const nextAt = result.again ? Date.now() + Math.round(BACKOFF_BASE_MS * (0.75 + Math.random() * 0.5)) : 0;
+    await setMeta('backoff', { failures: 0, nextAt });
     if (tried.size) {
       await setMeta('lastSync', new Date().toISOString());
       await forgetSentPhotos();
     }
-    return result;
+    return nextAt ? { ...result, retryAt: nextAt } : result;
   } catch (err) {
     await setStates((await listOps()).filter((o) => o.state === 'sending'), 'waiting');
     if (err instanceof ApiError && err.status === 401) {
@@ -184,6 +187,7 @@ async function sendRound(ops, me, result) {
     const r = await applyResults(batch, answer.results || []);
     result.sent += r.sent;
     result.attention += r.attention;
+    result.again += r.again;
     done += batch.length;
     announce({ progress: { done, total } });
   }
@@ -264,11 +268,15 @@ function setStates(ops, state, error) {
   }).then(() => announce({ states: ops.map((o) => o.seq) }));
 }
 
+// TRANSIENT are the error codes of an op's result that say nothing of the
+// op itself: it goes again, unchanged (every op is idempotent).
+const TRANSIENT = new Set(['busy', 'internal', 'timeout']);
+
 // applyResults stores what the server said about each op of a batch, in
 // one transaction with the server copies of the features.
 async function applyResults(batch, results) {
   const byOp = new Map(results.map((r) => [r.opId, r]));
-  const out = { sent: 0, attention: 0, done: [] };
+  const out = { sent: 0, attention: 0, again: 0, done: [] };
   // The copies each edit was made on, to remember which fields it set.
   const edits = batch.filter((op) => op.type === 'putFeature' && byOp.get(op.opId)?.result === 'applied');
   const before = await Promise.all(edits.map((op) => get('features', op.id)));
@@ -277,8 +285,11 @@ async function applyResults(batch, results) {
       const r = byOp.get(op.opId);
       const merged = r && r.result === 'conflict' ? autoMerge(op, r) : null;
       const keep = (f) => { if (f && f.id) { if (f.deleted) fs.delete(f.id); else fs.put(f); } };
-      if (!r) {
-        ob.put({ ...op, state: 'waiting' }); // no answer for this op: send it again
+      if (!r || TRANSIENT.has(r.error?.code)) {
+        // No answer for this op, or one that is no fault of it (a busy
+        // village, a server error): send it again shortly.
+        ob.put({ ...op, state: 'waiting' });
+        out.again++;
       } else if (r.result === 'applied' || r.result === 'duplicate') {
         ob.delete(op.seq);
         keep(r.feature);
