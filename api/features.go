@@ -131,16 +131,55 @@ func (s *Server) postEvent(c *fiber.Ctx) error {
 // addEvent appends an event to a feature's history; an event that sets a
 // status or stage changes the feature too.
 func (s *Server) addEvent(ctx context.Context, u *cunjie.User, featureID string, w *EventWrite) writes.FeatureOutcome {
+	ch, err := s.eventChange(ctx, u, featureID, w)
+	if err != nil {
+		return rejected(err)
+	}
+	return s.writes.Change(ctx, u, featureID, ch)
+}
+
+// addEvents records events of a sync batch, committed together where
+// they follow one another in a village (see writes.ChangeAll).
+func (s *Server) addEvents(ctx context.Context, u *cunjie.User, ops []SyncOp) []writes.FeatureOutcome {
+	out := make([]writes.FeatureOutcome, len(ops))
+	var ts []writes.Target
+	var at []int
+	for i, op := range ops {
+		w := op.Event
+		if w == nil {
+			out[i] = rejected(cunjie.Invalid("event", "required for addEvent"))
+			continue
+		}
+		if w.OpID == "" {
+			w.OpID = op.OpID
+		}
+		ch, err := s.eventChange(ctx, u, op.ID, w)
+		if err != nil {
+			out[i] = rejected(err)
+			continue
+		}
+		ts = append(ts, writes.Target{ID: op.ID, Change: ch})
+		at = append(at, i)
+	}
+	for k, o := range s.writes.ChangeAll(ctx, u, ts) {
+		out[at[k]] = o
+	}
+	return out
+}
+
+// eventChange is the change an event makes to its feature, or why the
+// event is refused before the feature is looked at.
+func (s *Server) eventChange(ctx context.Context, u *cunjie.User, featureID string, w *EventWrite) (*writes.Change, error) {
 	if !cunjie.ValidID(w.OpID) {
-		return rejected(cunjie.Invalid("opId", "required: 1–64 letters, digits, '-' or '_'"))
+		return nil, cunjie.Invalid("opId", "required: 1–64 letters, digits, '-' or '_'")
 	}
 	if w.By != nil {
-		return rejected(cunjie.Invalid("by", "is set by the server"))
+		return nil, cunjie.Invalid("by", "is set by the server")
 	}
 	now := s.now().UTC()
 	ev := cunjie.Event{ID: w.ID, Feature: featureID, Type: w.Type, At: w.At.UTC(), Location: w.Location, Note: w.Note,
 		Photos: nonNil(w.Photos), Status: w.Status, By: u.Username, Stored: now.Truncate(time.Millisecond)}
-	return s.writes.Change(ctx, u, featureID, &writes.Change{Op: w.OpID, Action: "event", Events: []cunjie.Event{ev},
+	return &writes.Change{Op: w.OpID, Action: "event", Events: []cunjie.Event{ev},
 		Apply: func(cur, next *cunjie.Feature, _ *geo.Index, _ *[]cunjie.Event) *writes.FeatureOutcome {
 			if cur.Deleted {
 				o := conflict(cur, "feature %s was deleted", featureID)
@@ -175,7 +214,7 @@ func (s *Server) addEvent(ctx context.Context, u *cunjie.User, featureID string,
 			ev.Feature = cur.ID // the same text: share it, not the request's copy
 			next.Events = latestEvents(cur.Events, ev)
 			return nil
-		}})
+		}}, nil
 }
 
 // latestEvents returns a feature's inline events with ev added, in time
@@ -359,7 +398,8 @@ func (s *Server) sync(c *fiber.Ctx) error {
 }
 
 // applySync applies ops in order; consecutive feature writes go together
-// so their creates are stored in bulk. One bad op never sinks the others.
+// so their creates are stored in bulk, and consecutive events so that each
+// village's are committed at once. One bad op never sinks the others.
 func (s *Server) applySync(ctx context.Context, u *cunjie.User, ops []SyncOp, bad []error) []SyncResult {
 	outcomes := make([]writes.FeatureOutcome, len(ops))
 	bodies := make([]any, len(ops)) // inspections stored by putInspection ops
@@ -384,19 +424,18 @@ func (s *Server) applySync(ctx context.Context, u *cunjie.User, ops []SyncOp, ba
 			i = j
 			continue
 		}
+		if op.Type == "addEvent" {
+			j := i
+			for j < len(ops) && ops[j].Type == "addEvent" {
+				j++
+			}
+			copy(outcomes[i:j], s.addEvents(ctx, u, ops[i:j]))
+			i = j
+			continue
+		}
 		switch op.Type {
 		case "invalid":
 			outcomes[i] = rejected(bad[i])
-		case "addEvent":
-			w := op.Event
-			if w == nil {
-				outcomes[i] = rejected(cunjie.Invalid("event", "required for addEvent"))
-				break
-			}
-			if w.OpID == "" {
-				w.OpID = op.OpID
-			}
-			outcomes[i] = s.addEvent(ctx, u, op.ID, w)
 		case "deleteFeature":
 			outcomes[i] = s.setDeleted(ctx, u, op.ID, op.OpID, true)
 		case "putInspection":

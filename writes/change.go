@@ -57,66 +57,135 @@ func (w *Writer) FindFeature(ctx context.Context, u *cunjie.User, id string) (st
 // Change applies ch to feature id: a replayed op answers duplicate, the
 // rest is compare-and-set against the feature as committed.
 func (w *Writer) Change(ctx context.Context, u *cunjie.User, id string, ch *Change) FeatureOutcome {
-	ref, err := w.FindFeature(ctx, u, id)
-	if err != nil {
-		return Rejection[*cunjie.Feature](err)
+	return w.ChangeAll(ctx, u, []Target{{ID: id, Change: ch}})[0]
+}
+
+// Target is a change and the feature it is for.
+type Target struct {
+	ID     string
+	Change *Change
+}
+
+// ChangeAll applies each change to its feature, answering one Outcome per
+// target in order, as Change would one by one. Targets that follow one
+// another in the same village, each of another feature, are committed
+// together: a phone's batch of events costs the village one commit (on a
+// shared store, one log record instead of one per event, and one chance to
+// lose the village to another instance instead of many).
+func (w *Writer) ChangeAll(ctx context.Context, u *cunjie.User, ts []Target) []FeatureOutcome {
+	out := make([]FeatureOutcome, len(ts))
+	villages := make([]string, len(ts))
+	for i, t := range ts {
+		ref, err := w.FindFeature(ctx, u, t.ID)
+		switch {
+		case err != nil:
+			out[i] = Rejection[*cunjie.Feature](err)
+		case !u.CanWriteVillage(ref.Village):
+			out[i] = Rejection[*cunjie.Feature](cunjie.Errorf(cunjie.ENOTFOUND, "feature %s not found", t.ID))
+		default:
+			villages[i] = ref.Village
+		}
 	}
-	if !u.CanWriteVillage(ref.Village) {
-		return Rejection[*cunjie.Feature](cunjie.Errorf(cunjie.ENOTFOUND, "feature %s not found", id))
+	for i := 0; i < len(ts); {
+		if villages[i] == "" {
+			i++
+			continue
+		}
+		group := []int{i}
+		ids := map[string]bool{ts[i].ID: true}
+		j := i + 1
+		for ; j < len(ts) && villages[j] == villages[i] && !ids[ts[j].ID]; j++ {
+			group = append(group, j)
+			ids[ts[j].ID] = true
+		}
+		w.changeInVillage(ctx, u, villages[i], ts, group, out)
+		i = j
 	}
-	vi, err := w.index.Village(ctx, ref.Village)
+	return out
+}
+
+// changeInVillage commits the changes at idx, each of another feature of
+// village, together.
+func (w *Writer) changeInVillage(ctx context.Context, u *cunjie.User, village string, ts []Target, idx []int, out []FeatureOutcome) {
+	vi, err := w.index.Village(ctx, village)
 	if err != nil {
-		return Rejection[*cunjie.Feature](err)
+		for _, i := range idx {
+			out[i] = Rejection[*cunjie.Feature](err)
+		}
+		return
 	}
 	vi.Lock()
 	defer vi.Unlock()
-	op := cunjie.HashOp(ch.Op)
 	for attempt := 1; ; attempt++ {
-		it, ok := vi.Index.Get(id)
-		if !ok && attempt == 1 {
-			// Created by another instance since this one last looked.
-			if err := w.be.catchUp(ctx, ref.Village, vi); err != nil {
-				return Rejection[*cunjie.Feature](err)
+		var steps []step
+		var at []int // the index in ts of each step
+		missing := false
+		seq := vi.Index.MaxSeq()
+		for _, i := range idx {
+			id, ch := ts[i].ID, ts[i].Change
+			it, ok := vi.Index.Get(id)
+			if !ok && attempt == 1 {
+				missing = true // created by another instance since this one last looked
+				break
 			}
-			continue
-		}
-		if !ok {
-			// Claimed but never stored: a create that crashed half way.
-			return Rejection[*cunjie.Feature](cunjie.Errorf(cunjie.ENOTFOUND, "feature %s not found", id))
-		}
-		cur := it.Value.(*cunjie.Feature)
-		if slices.Contains(cur.Ops, op) {
-			return FeatureOutcome{Result: Duplicate, Object: cur}
-		}
-		next := cloneFeature(cur)
-		events := slices.Clone(ch.Events)
-		if o := ch.Apply(cur, next, vi.Index, &events); o != nil {
-			if o.Result == Conflict && w.opInHistory(ctx, cur, ch.Op) {
-				return FeatureOutcome{Result: Duplicate, Object: cur}
+			if !ok {
+				// Claimed but never stored: a create that crashed half way.
+				out[i] = Rejection[*cunjie.Feature](cunjie.Errorf(cunjie.ENOTFOUND, "feature %s not found", id))
+				continue
 			}
-			return *o
+			cur := it.Value.(*cunjie.Feature)
+			op := cunjie.HashOp(ch.Op)
+			if slices.Contains(cur.Ops, op) {
+				out[i] = FeatureOutcome{Result: Duplicate, Object: cur}
+				continue
+			}
+			next := cloneFeature(cur)
+			events := slices.Clone(ch.Events)
+			if o := ch.Apply(cur, next, vi.Index, &events); o != nil {
+				if o.Result == Conflict && w.opInHistory(ctx, cur, ch.Op) {
+					out[i] = FeatureOutcome{Result: Duplicate, Object: cur}
+				} else {
+					out[i] = *o
+				}
+				continue
+			}
+			now := w.now().UTC().Truncate(time.Millisecond)
+			next.UpdatedBy, next.UpdatedAt = u.Username, now
+			next.Ops = KeepLast(cur.Ops, op, cunjie.RecentOps)
+			next.Changes = cur.Changes + 1
+			seq++
+			next.Seq = seq
+			w.prepare(ctx, u, []*cunjie.Feature{next})
+			audit := cunjie.AuditEntry{Op: ch.Op, Action: ch.Action, By: u.Username, At: now, Version: next.Version, Changes: diff(cur, next)}
+			steps = append(steps, step{next: next, base: cur.Version,
+				history: store.HistoryEntry{Feature: id, Change: cur.Changes, Events: events, Audit: []cunjie.AuditEntry{audit}}})
+			at = append(at, i)
 		}
-		now := w.now().UTC().Truncate(time.Millisecond)
-		next.UpdatedBy, next.UpdatedAt = u.Username, now
-		next.Ops = KeepLast(cur.Ops, op, cunjie.RecentOps)
-		next.Changes = cur.Changes + 1
-		next.Seq = vi.Index.MaxSeq() + 1
-		w.prepare(ctx, u, []*cunjie.Feature{next})
-		audit := cunjie.AuditEntry{Op: ch.Op, Action: ch.Action, By: u.Username, At: now, Version: next.Version, Changes: diff(cur, next)}
-		st := step{next: next, base: cur.Version, history: store.HistoryEntry{Feature: id, Change: cur.Changes, Events: events, Audit: []cunjie.AuditEntry{audit}}}
-		_, err := w.commit(ctx, vi, ref.Village, []step{st})
+		var err error
+		if missing {
+			err = errRaced
+		} else if len(steps) > 0 {
+			_, err = w.commit(ctx, vi, village, steps)
+		}
 		if errors.Is(err, errRaced) && attempt < maxAttempts {
 			backOff(attempt)
-			if err := w.be.catchUp(ctx, ref.Village, vi); err != nil {
-				return Rejection[*cunjie.Feature](err)
+			if err := w.be.catchUp(ctx, village, vi); err != nil {
+				for _, i := range idx {
+					out[i] = Rejection[*cunjie.Feature](err)
+				}
+				return
 			}
 			continue
 		}
-		if err != nil {
-			return Rejection[*cunjie.Feature](err)
+		for k, i := range at {
+			if err != nil {
+				out[i] = Rejection[*cunjie.Feature](err)
+				continue
+			}
+			vi.Index.Put(featureItem(steps[k].next))
+			out[i] = FeatureOutcome{Result: Applied, Object: steps[k].next}
 		}
-		vi.Index.Put(featureItem(next))
-		return FeatureOutcome{Result: Applied, Object: next}
+		return
 	}
 }
 
