@@ -30,8 +30,8 @@ func TestSyncEventsCommittedTogether(t *testing.T) {
 		ev(ids[0], "full"), ev(ids[1], "damaged"),
 		ev(ids[0], "overflowing"), // the same bin again: after the first
 		ev(ids[2], "no-such-status"),
-		ev(ids[3], "full"),          // another village
-		ev("no-such-feature", "ok"), // refused alone
+		ev(ids[3], "full"),                     // another village
+		ev("no-such-feature", "ok"),            // refused alone
 		ev(ids[2], "full"), ev(ids[1], "full"), // committed together, each its own seq
 	}
 	want := []string{"applied", "applied", "applied", "rejected", "applied", "rejected", "applied", "applied"}
