@@ -72,8 +72,8 @@ func fillForBackup(t *testing.T, s *store.Store) {
 		must(err)
 		_, err = s.InsertFeatures(ctx, village, []*cunjie.Feature{f})
 		must(err)
-		must(s.AppendHistory(ctx, f.ID, 0, f.Events, []cunjie.AuditEntry{{Op: op, Action: "create", By: "admin", At: now,
-			Version: 1, Changes: map[string]cunjie.Change{"attrs.status": {From: nil, To: "ok"}}}}))
+		must(s.InsertHistory(ctx, []store.HistoryEntry{{Feature: f.ID, Change: 0, Events: f.Events, Audit: []cunjie.AuditEntry{{Op: op, Action: "create", By: "admin", At: now,
+			Version: 1, Changes: map[string]cunjie.Change{"attrs.status": {From: nil, To: "ok"}}}}}}))
 		_, err = s.NextSeqs(ctx, village, 1)
 		must(err)
 		_, err = s.BumpRev(ctx, village)

@@ -1,6 +1,13 @@
 package store
 
-import "context"
+import (
+	"context"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/cunjie/cunjie"
+)
 
 // SweepIDIndexes indexes new tables now instead of at the next sweep.
 func (s *Store) SweepIDIndexes(ctx context.Context) error { return s.ids.sweep(ctx) }
@@ -12,5 +19,32 @@ func (s *Store) UnindexedTables(ctx context.Context) ([]string, error) { return 
 // backup would leave it.
 func (s *Store) SetCodeSerial(ctx context.Context, village string, n int64) error {
 	_, err := s.db.Collection(colCounters).UpdateOne(ctx, map[string]any{"_id": village}, map[string]any{"$set": map[string]any{"codeSerial": n}})
+	return err
+}
+
+// AppendHistoryPart adds a change to a history part, as versions before a
+// change became a document of its own wrote it: tests of reading such
+// histories make them with it.
+func (s *Store) AppendHistoryPart(ctx context.Context, featureID string, change int64, events []cunjie.Event, audit []cunjie.AuditEntry) error {
+	push := bson.M{}
+	if len(events) > 0 {
+		ed := make([]eventDoc, len(events))
+		for i := range events {
+			ed[i] = eventToDoc(&events[i])
+		}
+		push["events"] = bson.M{"$each": ed}
+	}
+	if len(audit) > 0 {
+		ad := make([]auditDoc, len(audit))
+		for i, a := range audit {
+			ad[i] = auditToDoc(a)
+		}
+		push["audit"] = bson.M{"$each": ad}
+	}
+	if len(push) == 0 {
+		return nil
+	}
+	_, err := s.db.Collection(colHistories).UpdateOne(ctx, bson.M{"_id": historyPartID(featureID, change/historyPart)},
+		bson.M{"$push": push}, options.UpdateOne().SetUpsert(true))
 	return err
 }

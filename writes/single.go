@@ -89,7 +89,7 @@ func (b *single) store(ctx context.Context, vi *geo.VillageIndex, village string
 // writeHistory appends a change's history; a failure is kept and retried
 // (the feature, stored, says the op was applied).
 func (b *single) writeHistory(ctx context.Context, h store.HistoryEntry) {
-	if err := b.w.st.AppendHistory(ctx, h.Feature, h.Change, h.Events, h.Audit); err != nil {
+	if err := b.w.st.InsertHistory(ctx, []store.HistoryEntry{h}); err != nil {
 		b.w.log.Warn("history not written; will retry", "feature", h.Feature, "err", err)
 		b.failed.add(h)
 	}
