@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/cunjie/cunjie"
 )
 
 // A feature's code (一户一码) is "<village's short code>-<serial>", e.g.
@@ -78,7 +82,7 @@ func (s *Store) FeatureCodes(ctx context.Context, village, short string, ids []s
 	if len(ids) == 0 {
 		return out, nil
 	}
-	last, err := s.incVillage(ctx, village, "codeSerial", int64(len(ids)))
+	last, err := s.reserveSerials(ctx, village, short, int64(len(ids)))
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +132,7 @@ func (s *Store) FeatureCodes(ctx context.Context, village, short string, ids []s
 func (s *Store) takeCode(ctx context.Context, village, short, id string) (string, error) {
 	col := s.db.Collection(colFeatureCodes)
 	for range 100000 {
-		n, err := s.incVillage(ctx, village, "codeSerial", 1)
+		n, err := s.reserveSerials(ctx, village, short, 1)
 		if err != nil {
 			return "", err
 		}
@@ -163,4 +167,97 @@ func (s *Store) FindCode(ctx context.Context, code string) (CodeRef, error) {
 		return CodeRef{}, notFound(err, "code "+code)
 	}
 	return CodeRef{Feature: d.Feature, Village: d.Village}, nil
+}
+
+// serials are the villages' code serials handed out on the embedded store.
+// Incrementing the stored counter is a read, decode and rewrite of its
+// document, a third of what a create cost (BenchmarkSingleWrites creates
+// 202 -> 440/s when counted in memory). One process writes the embedded
+// store, so the serials are counted here and the counter brought up with
+// $max every serialsFlush serials and at a clean stop. After a crash it is
+// behind by less than that: the first serial of a village is looked for
+// past the counter, among the codes stored.
+type serials struct {
+	mu     sync.Mutex
+	next   map[string]int64 // the last serial handed out
+	stored map[string]int64 // the counter as stored
+}
+
+const serialsFlush = 64
+
+// reserveSerials reserves n serials of village's codes and answers the
+// last. On a shared store the counter is incremented, as instances share it.
+func (s *Store) reserveSerials(ctx context.Context, village, short string, n int64) (int64, error) {
+	if !s.embedded {
+		return s.incVillage(ctx, village, "codeSerial", n)
+	}
+	m := &s.serials
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	last, ok := m.next[village]
+	if !ok {
+		var err error
+		if last, err = s.lastSerial(ctx, village, short); err != nil {
+			return 0, err
+		}
+		if m.next == nil {
+			m.next, m.stored = map[string]int64{}, map[string]int64{}
+		}
+		m.stored[village] = last
+	}
+	last += n
+	m.next[village] = last
+	if last-m.stored[village] >= serialsFlush {
+		if err := s.saveSerial(ctx, village, last); err != nil {
+			return 0, err
+		}
+		m.stored[village] = last
+	}
+	return last, nil
+}
+
+// lastSerial is the last serial taken of village: the stored counter, or
+// past it the codes a process that stopped without saving it took.
+func (s *Store) lastSerial(ctx context.Context, village, short string) (int64, error) {
+	var d struct {
+		Serial int64 `bson:"codeSerial"`
+	}
+	err := s.db.Collection(colCounters).FindOne(ctx, bson.M{"_id": village}).Decode(&d)
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, err
+	}
+	last := d.Serial
+	for {
+		_, err := s.FindCode(ctx, fmt.Sprintf("%s-%04d", short, last+1))
+		if cunjie.ErrorCode(err) == cunjie.ENOTFOUND {
+			return last, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		last++
+	}
+}
+
+func (s *Store) saveSerial(ctx context.Context, village string, last int64) error {
+	_, err := s.db.Collection(colCounters).UpdateOne(ctx, bson.M{"_id": village},
+		bson.M{"$max": bson.M{"codeSerial": last}}, options.UpdateOne().SetUpsert(true))
+	return err
+}
+
+// flushSerials saves every village's counter (a clean stop).
+func (s *Store) flushSerials(ctx context.Context) error {
+	m := &s.serials
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for village, last := range m.next {
+		if last == m.stored[village] {
+			continue
+		}
+		if err := s.saveSerial(ctx, village, last); err != nil {
+			return err
+		}
+		m.stored[village] = last
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 )
 
@@ -51,11 +52,37 @@ func TestFeatureCodesBatch(t *testing.T) {
 			t.Errorf("code %s leads to %+v (%v), want %s", code, ref, err, id)
 		}
 	}
-	if ref, err := s.FindCode(ctx, "201-0005"); err == nil {
-		t.Errorf("the code b took for a moment was kept: it leads to %+v", ref)
+	// The code b took for a moment was given back: every code leads to one
+	// feature, b's to b only.
+	leads := map[string]string{}
+	for n := 1; n <= 12; n++ {
+		code := fmt.Sprintf("201-%04d", n)
+		if ref, err := s.FindCode(ctx, code); err == nil {
+			if other, ok := leads[ref.Feature]; ok {
+				t.Errorf("%s has two codes: %s and %s", ref.Feature, other, code)
+			}
+			leads[ref.Feature] = code
+		}
 	}
 	again, err := s.FeatureCodes(ctx, village, short, []string{"c", "d", "b"})
 	if err != nil || again[0] != got[0] || again[1] != got[1] || again[2] != got[2] {
 		t.Errorf("asked again: %v (%v), want %v", again, err, got)
+	}
+
+	// A process that stopped without saving its serials: the next one
+	// looks past the stored counter for the first free code.
+	if err := s.SetCodeSerial(ctx, village, 1); err != nil {
+		t.Fatal(err)
+	}
+	s.ForgetCodeSerials()
+	next, err := s.FeatureCodes(ctx, village, short, []string{"e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if owner, taken := seen[next[0]]; taken {
+		t.Errorf("after a start with the counter behind, e got %s, which is %s's", next[0], owner)
+	}
+	if ref, err := s.FindCode(ctx, next[0]); err != nil || ref.Feature != "e" {
+		t.Errorf("e's code %s leads to %+v (%v)", next[0], ref, err)
 	}
 }

@@ -15,10 +15,31 @@ func (s *Store) SweepIDIndexes(ctx context.Context) error { return s.ids.sweep(c
 // UnindexedTables lists the tables the next sweep would index.
 func (s *Store) UnindexedTables(ctx context.Context) ([]string, error) { return s.ids.unindexed(ctx) }
 
-// SetCodeSerial sets a village's code counter, as a restore of an older
-// backup would leave it.
+// SetCodeSerial sets a village's code counter, stored and in memory, as a
+// restore of an older backup would leave it.
 func (s *Store) SetCodeSerial(ctx context.Context, village string, n int64) error {
-	_, err := s.db.Collection(colCounters).UpdateOne(ctx, map[string]any{"_id": village}, map[string]any{"$set": map[string]any{"codeSerial": n}})
+	if err := s.saveSerialExactly(ctx, village, n); err != nil {
+		return err
+	}
+	s.serials.mu.Lock()
+	defer s.serials.mu.Unlock()
+	if s.serials.next != nil {
+		s.serials.next[village], s.serials.stored[village] = n, n
+	}
+	return nil
+}
+
+// ForgetCodeSerials drops the serials counted in memory, as a process
+// that stopped without saving them would.
+func (s *Store) ForgetCodeSerials() {
+	s.serials.mu.Lock()
+	defer s.serials.mu.Unlock()
+	s.serials.next, s.serials.stored = nil, nil
+}
+
+func (s *Store) saveSerialExactly(ctx context.Context, village string, n int64) error {
+	_, err := s.db.Collection(colCounters).UpdateOne(ctx, map[string]any{"_id": village}, map[string]any{"$set": map[string]any{"codeSerial": n}},
+		options.UpdateOne().SetUpsert(true))
 	return err
 }
 

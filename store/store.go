@@ -48,6 +48,8 @@ type Store struct {
 	ids        *idIndexer
 
 	refs refCache
+	// serials hands out feature code serials on the embedded store.
+	serials serials
 }
 
 // Open connects to MongoDB or starts the embedded store, and creates indexes.
@@ -183,6 +185,9 @@ func (s *Store) stopEmbedded() {
 func (s *Store) Close(ctx context.Context) error {
 	var err error
 	if s.client != nil {
+		if ferr := s.flushSerials(ctx); ferr != nil {
+			s.log.Warn("code serials not saved; the next start looks past them", "err", ferr)
+		}
 		err = s.client.Disconnect(ctx)
 		s.client = nil
 	}
