@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -29,20 +30,27 @@ type Device struct {
 	RejectedOps int `bson:"rejectedOps" json:"rejectedOps"`
 }
 
-// RecordSync keeps a phone's report of a sync: one upsert, keyed by user
-// and device, that sets the fields (never adds to them), so a retried sync
-// leaves the same record. A report older than the one kept (a batch that
-// arrived late) changes nothing.
+// RecordSync keeps a phone's report of a sync, keyed by user and device.
+// It sets the fields (never adds to them), so a retried sync leaves the
+// same record; a report older than the one kept (a batch that arrived
+// late) changes nothing. Both commands go by _id alone: a filter on a
+// second field is not passed down to SQLite by the embedded store, which
+// then reads and decodes every phone's record (10 ms a sync with 200
+// phones in the soak, a quarter of the server's time at 40 syncs a
+// second). Two reports of one phone at the same moment may leave either.
 func (s *Store) RecordSync(ctx context.Context, d Device) error {
 	d.LastSyncAt = d.LastSyncAt.UTC().Truncate(time.Millisecond)
 	id := d.User + "/" + d.Device
-	// An upsert whose filter misses a newer record tries to insert its
-	// _id again: that duplicate key means "keep what is there".
-	_, err := s.db.Collection(colDevices).UpdateOne(ctx, bson.M{"_id": id, "lastSyncAt": bson.M{"$lte": d.LastSyncAt}},
-		bson.M{"$set": d}, options.UpdateOne().SetUpsert(true))
-	if mongo.IsDuplicateKeyError(err) {
+	col := s.db.Collection(colDevices)
+	var have Device
+	err := col.FindOne(ctx, bson.M{"_id": id}).Decode(&have)
+	if err == nil && have.LastSyncAt.After(d.LastSyncAt) {
 		return nil
 	}
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return err
+	}
+	_, err = col.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": d}, options.UpdateOne().SetUpsert(true))
 	return err
 }
 
