@@ -225,7 +225,7 @@ func (s *Store) ClaimFeatureIDs(ctx context.Context, ids []string, villages []st
 		docs[i] = featureIDDoc{ID: ids[i], Village: villages[i], Op: ops[i]}
 	}
 	taken := make([]*FeatureRef, len(ids))
-	dups, err := insertManyDups(ctx, s.db.Collection(colFeatureIDs), docs)
+	dups, err := s.claims.insert(ctx, s.db.Collection(colFeatureIDs), docs)
 	if err != nil {
 		return nil, err
 	}

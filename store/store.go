@@ -48,6 +48,8 @@ type Store struct {
 	ids        *idIndexer
 
 	refs refCache
+	// claims merges concurrent claims of feature ids.
+	claims insertQueue
 	// serials hands out feature code serials on the embedded store.
 	serials serials
 }

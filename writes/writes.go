@@ -92,6 +92,7 @@ type Writer struct {
 	prepare func(ctx context.Context, u *cunjie.User, fs []*cunjie.Feature)
 	codes   func(ctx context.Context, fs []*cunjie.Feature) error
 	snaps   snapshots
+	queued  createQueues
 }
 
 // backend is what differs between one process and several on one store.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -446,4 +448,100 @@ func demoCodes() []string {
 		cs = append(cs, demoCode(i))
 	}
 	return cs
+}
+
+// TestConcurrentCreatesOneVillage sends creates into one village from
+// many clients at once, each create twice with its op and some a third
+// time with another op, as phones retrying over a bad line do: creates
+// waiting for the village are committed together (group commit), and
+// each must still be applied once, its retry answered as a duplicate of
+// it, and the rival op refused.
+func TestConcurrentCreatesOneVillage(t *testing.T) {
+	tw := newTown(t)
+	<-tw.m.Server.CodesMigrated()
+	type req struct {
+		id, op string
+		body   map[string]any
+	}
+	type got struct {
+		op     string
+		status int
+		result string
+		seq    float64
+		code   string
+	}
+	const n = 40
+	var reqs []req
+	for i := range n {
+		id, op := fmt.Sprintf("gc-%02d", i), fmt.Sprintf("gc-op-%02d", i)
+		body := map[string]any{"opId": op, "kind": "bin", "location": tw.pointIn(t, tw.v1)}
+		reqs = append(reqs, req{id, op, body}, req{id, op, body})
+		if i%3 == 0 {
+			rival := map[string]any{"opId": op + "-rival", "kind": "bin", "location": tw.pointIn(t, tw.v1)}
+			reqs = append(reqs, req{id, op + "-rival", rival})
+		}
+	}
+	pointRng.Shuffle(len(reqs), func(i, j int) { reqs[i], reqs[j] = reqs[j], reqs[i] })
+	var mu sync.Mutex
+	results := map[string][]got{}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := int(next.Add(1)) - 1; k < len(reqs); k = int(next.Add(1)) - 1 {
+				q := reqs[k]
+				r, err := tw.insp.tryDo("PUT", "/api/v1/features/"+q.id, q.body)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				g := got{op: q.op, status: r.Status, result: r.Header.Get("X-Cunjie-Result")}
+				if r.Status < 300 {
+					f := r.Map()
+					g.seq, _ = f["seq"].(float64)
+					g.code, _ = f["code"].(string)
+				}
+				mu.Lock()
+				results[q.id] = append(results[q.id], g)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	seqs := map[float64]string{}
+	for id, gs := range results {
+		var winner *got
+		for i, g := range gs {
+			if g.status == 201 {
+				if winner != nil {
+					t.Fatalf("%s created twice: %+v", id, gs)
+				}
+				winner = &gs[i]
+			}
+		}
+		if winner == nil {
+			t.Fatalf("%s not created: %+v", id, gs)
+		}
+		for _, g := range gs {
+			switch {
+			case g.status == 201:
+			case g.op == winner.op:
+				if g.status != 200 || g.result != "duplicate" || g.seq != winner.seq || g.code != winner.code {
+					t.Errorf("%s: retry answered %+v, created %+v", id, g, *winner)
+				}
+			case g.status != 409:
+				t.Errorf("%s: rival op answered %+v, created %+v", id, g, *winner)
+			}
+		}
+		if other, ok := seqs[winner.seq]; ok {
+			t.Errorf("seq %v given to %s and %s", winner.seq, other, id)
+		}
+		seqs[winner.seq] = id
+	}
+	ch := tw.insp.must(200, "GET", "/api/v1/changes?village="+tw.v1, nil).Map()
+	if fs := ch["features"].([]any); len(fs) != n {
+		t.Errorf("changes list %d features, want %d", len(fs), n)
+	}
 }
