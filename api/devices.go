@@ -26,7 +26,9 @@ func (s *Server) recordSync(ctx context.Context, u *cunjie.User, r *DeviceReport
 	if err := s.store.RecordSync(ctx, d); err != nil {
 		s.log.Warn("device report not kept", "user", u.Username, "err", err)
 	}
-	s.seen.record(ctx, s, u.ID, now, true)
+	// The device's record says when the user synced; their last-seen
+	// time is written no more often than for any other request.
+	s.seen.record(ctx, s, u.ID, now, false)
 }
 
 // seenEvery bounds how often a user's "last seen" is written: a phone
@@ -88,6 +90,11 @@ func withActivity(u *cunjie.User, seen map[string]time.Time, devices []store.Dev
 			a.LastSyncAt, a.AppVersion, a.PendingOps, a.RejectedOps = &t, d.AppVersion, d.PendingOps, d.RejectedOps
 		}
 		a.Devices = append(a.Devices, d)
+	}
+	// A sync is being heard from too, and its record is the fresher.
+	if a.LastSyncAt != nil && (a.LastSeenAt == nil || a.LastSyncAt.After(*a.LastSeenAt)) {
+		t := *a.LastSyncAt
+		a.LastSeenAt = &t
 	}
 	return a
 }

@@ -69,3 +69,11 @@ func (s *Store) AppendHistoryPart(ctx context.Context, featureID string, change 
 		bson.M{"$push": push}, options.UpdateOne().SetUpsert(true))
 	return err
 }
+
+// LogState answers how many write commands the embedded store has
+// answered, and how many of those the last sync of its log covers.
+func (s *Store) LogState() (writes, synced uint64) {
+	s.wal.mu.Lock()
+	defer s.wal.mu.Unlock()
+	return s.wal.writes, s.wal.synced
+}

@@ -46,10 +46,12 @@ type Store struct {
 	lock       *os.File
 	sqliteDir  string
 	ids        *idIndexer
+	wal        *walSync
 
 	refs refCache
-	// claims merges concurrent claims of feature ids.
-	claims insertQueue
+	// claims and histories merge concurrent inserts of feature ids and
+	// of changes' histories.
+	claims, histories insertQueue
 	// serials hands out feature code serials on the embedded store.
 	serials serials
 }
@@ -74,7 +76,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		SetServerSelectionTimeout(10 * time.Second).
 		SetTimeout(30 * time.Second)
 	if s.embedded {
-		opts.SetMonitor(newWriteGate(cfg.Monitor).monitor())
+		s.wal = newWALSync(s.sqliteDir, cfg.DB, s.log, cfg.Monitor)
+		opts.SetMonitor(newWriteGate(s.wal.monitor()).monitor())
 	} else if cfg.Monitor != nil {
 		opts.SetMonitor(cfg.Monitor)
 	}
@@ -149,7 +152,7 @@ func (s *Store) startEmbedded(dir string) (string, error) {
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{Unix: sock},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + sqliteDir + "/",
+		SQLiteURL: "file:" + sqliteDir + "/" + sqliteURLPragmas,
 		Logger:    flog,
 	})
 	if err != nil {
@@ -176,6 +179,10 @@ func (s *Store) stopEmbedded() {
 		<-s.ferretDone
 		s.stopFerret = nil
 	}
+	if s.wal != nil {
+		s.wal.stop()
+		s.wal = nil
+	}
 	if s.lock != nil {
 		s.lock.Close()
 		s.lock = nil
@@ -195,6 +202,16 @@ func (s *Store) Close(ctx context.Context) error {
 	}
 	s.stopEmbedded()
 	return err
+}
+
+// Durable returns once every write the store has answered is on disk:
+// callers answer people only after it (see walSync). On a store of its
+// own (MongoDB, FerretDB on PostgreSQL) each write is durable as it is
+// answered, and Durable returns at once.
+func (s *Store) Durable() {
+	if s.wal != nil {
+		s.wal.wait()
+	}
 }
 
 // Embedded reports whether the store runs the embedded FerretDB.

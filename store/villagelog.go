@@ -175,7 +175,8 @@ func (s *Store) InsertHistory(ctx context.Context, entries []HistoryEntry) error
 		d := historyToDoc(h)
 		docs[i] = historyDoc{ID: historyEntryID(h.Feature, h.Change), Feature: h.Feature, Change: h.Change, Events: d.Events, Audit: d.Audit}
 	}
-	_, err := insertManyDups(ctx, s.db.Collection(colHistories), docs)
+	// Concurrent commits in other villages share the insert.
+	_, err := s.histories.insert(ctx, s.db.Collection(colHistories), docs)
 	return err
 }
 

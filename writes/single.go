@@ -77,28 +77,35 @@ func (b *single) store(ctx context.Context, vi *geo.VillageIndex, village string
 		}
 		return st.InsertFeatures(ctx, village, creates)
 	}
+	// The histories of the changes stored go in one insert after them
+	// (a sync's events to one village are one commit).
+	var done []store.HistoryEntry
+	defer func() { b.writeHistory(ctx, done) }()
 	for _, s := range steps {
 		if err := st.ReplaceFeature(ctx, s.next, s.base); err != nil {
 			return nil, err
 		}
-		b.writeHistory(ctx, s.history)
+		done = append(done, s.history)
 	}
 	return nil, nil
 }
 
-// writeHistory appends a change's history; a failure is kept and retried
-// (the feature, stored, says the op was applied).
-func (b *single) writeHistory(ctx context.Context, h store.HistoryEntry) {
-	if err := b.w.st.InsertHistory(ctx, []store.HistoryEntry{h}); err != nil {
-		b.w.log.Warn("history not written; will retry", "feature", h.Feature, "err", err)
-		b.failed.add(h)
+// writeHistory appends changes' histories; a failure is kept and retried
+// (the features, stored, say the ops were applied).
+func (b *single) writeHistory(ctx context.Context, hs []store.HistoryEntry) {
+	if len(hs) == 0 {
+		return
+	}
+	if err := b.w.st.InsertHistory(ctx, hs); err != nil {
+		b.w.log.Warn("history not written; will retry", "feature", hs[0].Feature, "changes", len(hs), "err", err)
+		for _, h := range hs {
+			b.failed.add(h)
+		}
 	}
 }
 
 func (b *single) retry(ctx context.Context) {
-	for _, h := range b.failed.take() {
-		b.writeHistory(ctx, h)
-	}
+	b.writeHistory(ctx, b.failed.take())
 }
 
 func (b *single) catchUp(context.Context, string, *geo.VillageIndex) error { return nil }

@@ -1,0 +1,45 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// TestDurableWaitsForLogSync checks the embedded store's durability:
+// once Durable returns, a sync of the log has covered every write
+// answered before, for one writer and for many at once.
+func TestDurableWaitsForLogSync(t *testing.T) {
+	s := MustOpenStore(t)
+	ctx := context.Background()
+	write := func(id string) {
+		before, _ := s.LogState()
+		if _, err := s.ClaimFeatureIDs(ctx, []string{id}, []string{"v"}, []string{"op-" + id}); err != nil {
+			t.Error(err)
+			return
+		}
+		written, _ := s.LogState()
+		if written <= before {
+			t.Errorf("write %s not counted (%d writes before, %d after)", id, before, written)
+		}
+		s.Durable()
+		if _, synced := s.LogState(); synced < written {
+			t.Errorf("Durable after write %s returned with %d of %d writes synced", id, synced, written)
+		}
+	}
+	for i := range 10 {
+		write(fmt.Sprintf("alone-%d", i))
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10 {
+				write(fmt.Sprintf("many-%d-%d", g, i))
+			}
+		}()
+	}
+	wg.Wait()
+}
