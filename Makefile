@@ -64,13 +64,14 @@ bench-web: build e2e/node_modules/.package-lock.json
 	cd e2e && node measure.mjs && node measure-workbench.mjs
 
 # 200 simulated phones sync against the real server (embedded store, demo
-# town) at a fixed arrival rate, with map and coverage reads beside them;
-# prints latency, errors and memory and fails when a target is missed.
-# SOAK_DURATION=30s make soak for a quick check.
+# town) at a fixed arrival rate, 40 batches/s (~220 ops/s), with map and
+# coverage reads beside them; prints latency, errors and memory and fails
+# when a target is missed. SOAK_DURATION=30s make soak for a quick check.
 SOAK_DURATION ?= 5m
+SOAK_RATE ?= 40
 soak: build
 	$(GO) build -o bin/soak ./cmd/soak
-	./bin/soak -bin $(BIN) -duration $(SOAK_DURATION)
+	./bin/soak -bin $(BIN) -duration $(SOAK_DURATION) -rate $(SOAK_RATE)
 
 clean:
 	rm -rf bin pwa/build

@@ -17,12 +17,22 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
 var version = "dev"
 
 func main() {
+	// The heap is mostly the villages in memory, with each request's
+	// garbage on top, and Go lets it grow to twice what is live. A
+	// township's box is shorter of memory than of CPU: half that margin
+	// kept the soak's server ~10 MB smaller (77 against 87 MB after 2
+	// minutes at 40 batches/s) and its growth with the data within 15 %,
+	// for 0.1 core more at that load. A GOGC the operator sets wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
