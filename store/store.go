@@ -76,8 +76,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		SetServerSelectionTimeout(10 * time.Second).
 		SetTimeout(30 * time.Second)
 	if s.embedded {
-		s.wal = newWALSync(s.sqliteDir, cfg.DB, s.log, cfg.Monitor)
-		opts.SetMonitor(newWriteGate(s.wal.monitor()).monitor())
+		s.wal = newWALSync(s.sqliteDir, cfg.DB, s.log)
+		opts.SetMonitor(newWriteGate(cfg.Monitor, s.wal.wrote).monitor())
 	} else if cfg.Monitor != nil {
 		opts.SetMonitor(cfg.Monitor)
 	}

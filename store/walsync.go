@@ -1,15 +1,12 @@
 package store
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
 	"syscall"
-
-	"go.mongodb.org/mongo-driver/v2/event"
 )
 
 // walSync makes the embedded store's writes durable with one fsync for
@@ -35,7 +32,6 @@ import (
 type walSync struct {
 	path string // the database's log (<db>.sqlite-wal)
 	log  *slog.Logger
-	next *event.CommandMonitor
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -54,37 +50,16 @@ var writeCommands = map[string]bool{"insert": true, "update": true, "delete": tr
 // sqliteURLPragmas are the embedded store's SQLite settings (see walSync).
 const sqliteURLPragmas = "?_pragma=synchronous(normal)"
 
-func newWALSync(sqliteDir, db string, log *slog.Logger, next *event.CommandMonitor) *walSync {
-	w := &walSync{path: filepath.Join(sqliteDir, db+".sqlite-wal"), log: log, next: next}
+func newWALSync(sqliteDir, db string, log *slog.Logger) *walSync {
+	w := &walSync{path: filepath.Join(sqliteDir, db+".sqlite-wal"), log: log}
 	w.cond = sync.NewCond(&w.mu)
 	go w.run()
 	return w
 }
 
-// monitor counts the write commands answered. A failed write counts too:
-// it may have written part of its documents (an unordered insert's others).
-func (w *walSync) monitor() *event.CommandMonitor {
-	return &event.CommandMonitor{
-		Started: func(ctx context.Context, e *event.CommandStartedEvent) {
-			if w.next != nil && w.next.Started != nil {
-				w.next.Started(ctx, e)
-			}
-		},
-		Succeeded: func(ctx context.Context, e *event.CommandSucceededEvent) {
-			w.wrote(e.CommandName)
-			if w.next != nil && w.next.Succeeded != nil {
-				w.next.Succeeded(ctx, e)
-			}
-		},
-		Failed: func(ctx context.Context, e *event.CommandFailedEvent) {
-			w.wrote(e.CommandName)
-			if w.next != nil && w.next.Failed != nil {
-				w.next.Failed(ctx, e)
-			}
-		},
-	}
-}
-
+// wrote counts the write commands answered; the store's write gate calls
+// it with every command. A failed write counts too: it may have written
+// part of its documents (an unordered insert's others).
 func (w *walSync) wrote(command string) {
 	if writeCommands[command] {
 		w.mu.Lock()

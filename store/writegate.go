@@ -25,6 +25,8 @@ type writeGate struct {
 	turn   chan struct{}
 	holder atomic.Int64 // request id of the command holding the gate, 0 if none
 	next   *event.CommandMonitor
+	// finished hears of every command answered (see walSync).
+	finished func(command string)
 }
 
 // gated are the commands that wait for the gate: those that are mostly
@@ -35,8 +37,10 @@ type writeGate struct {
 var gated = map[string]bool{"insert": true, "delete": true,
 	"create": true, "createIndexes": true, "drop": true, "dropIndexes": true, "dropDatabase": true, "renameCollection": true}
 
-func newWriteGate(next *event.CommandMonitor) *writeGate {
-	return &writeGate{turn: make(chan struct{}, 1), next: next}
+// newWriteGate makes a gate that calls next's functions after its own,
+// and finished (if not nil) with the name of each command answered.
+func newWriteGate(next *event.CommandMonitor, finished func(command string)) *writeGate {
+	return &writeGate{turn: make(chan struct{}, 1), next: next, finished: finished}
 }
 
 func (g *writeGate) monitor() *event.CommandMonitor {
@@ -54,13 +58,13 @@ func (g *writeGate) monitor() *event.CommandMonitor {
 			}
 		},
 		Succeeded: func(ctx context.Context, e *event.CommandSucceededEvent) {
-			g.done(e.RequestID)
+			g.done(e.RequestID, e.CommandName)
 			if g.next != nil && g.next.Succeeded != nil {
 				g.next.Succeeded(ctx, e)
 			}
 		},
 		Failed: func(ctx context.Context, e *event.CommandFailedEvent) {
-			g.done(e.RequestID)
+			g.done(e.RequestID, e.CommandName)
 			if g.next != nil && g.next.Failed != nil {
 				g.next.Failed(ctx, e)
 			}
@@ -69,8 +73,11 @@ func (g *writeGate) monitor() *event.CommandMonitor {
 }
 
 // done opens the gate if the command that finished holds it.
-func (g *writeGate) done(requestID int64) {
+func (g *writeGate) done(requestID int64, command string) {
 	if g.holder.CompareAndSwap(requestID, 0) {
 		<-g.turn
+	}
+	if g.finished != nil {
+		g.finished(command)
 	}
 }
