@@ -194,7 +194,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	})
 	s.app.Server().ConnState = s.conns.track
 	s.registerIndexMetrics()
-	s.app.Use(s.conns.answering, s.requestID, s.observe, s.durable, s.recoverer, s.securityHeaders, compress.New(compress.Config{
+	s.app.Use(s.conns.answering, s.requestID, s.observe, s.recoverer, s.securityHeaders, compress.New(compress.Config{
 		// Fastest level: a village's map shrinks ~8× either way, and the
 		// default level costs more time than it saves bytes.
 		Level: compress.LevelBestSpeed,
@@ -205,6 +205,8 @@ func New(ctx context.Context, o Options) (*Server, error) {
 			return strings.HasPrefix(p, "/api/v1/photos/") || strings.HasPrefix(p, "/api/v1/export/") || p == "/api/v1/admin/backup"
 		},
 	}))
+	// Innermost, so that a failed sync can still change the answer.
+	s.app.Use(s.durable)
 	s.routes = s.routeTable()
 	v1 := s.app.Group("/api/v1")
 	for _, r := range s.routes {

@@ -77,3 +77,18 @@ func (s *Store) LogState() (writes, synced uint64) {
 	defer s.wal.mu.Unlock()
 	return s.wal.writes, s.wal.synced
 }
+
+// SetLogPath points the embedded store's log syncer at another file (a
+// test makes its syncs fail with one that cannot be synced).
+func (s *Store) SetLogPath(p string) {
+	s.wal.mu.Lock()
+	defer s.wal.mu.Unlock()
+	s.wal.path = p
+}
+
+// LogPath is the file the embedded store's log syncer syncs.
+func (s *Store) LogPath() string {
+	s.wal.mu.Lock()
+	defer s.wal.mu.Unlock()
+	return s.wal.path
+}

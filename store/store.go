@@ -204,14 +204,16 @@ func (s *Store) Close(ctx context.Context) error {
 	return err
 }
 
-// Durable returns once every write the store has answered is on disk:
-// callers answer people only after it (see walSync). On a store of its
-// own (MongoDB, FerretDB on PostgreSQL) each write is durable as it is
-// answered, and Durable returns at once.
-func (s *Store) Durable() {
+// Durable returns once every write the store has answered is on disk,
+// or with an error if the disk failed to sync them: callers answer people
+// only after it (see walSync). On a store of its own (MongoDB, FerretDB
+// on PostgreSQL) each write is durable as it is answered, and Durable
+// returns at once.
+func (s *Store) Durable() error {
 	if s.wal != nil {
-		s.wal.wait()
+		return s.wal.wait()
 	}
+	return nil
 }
 
 // Embedded reports whether the store runs the embedded FerretDB.

@@ -2,11 +2,13 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // walSync makes the embedded store's writes durable with one fsync for
@@ -30,7 +32,7 @@ import (
 // answered: the store as a crash between two commands leaves it, which
 // every write path is made to survive.
 type walSync struct {
-	path string // the database's log (<db>.sqlite-wal)
+	path string // the database's log (<db>.sqlite-wal); mu guards it
 	log  *slog.Logger
 
 	mu      sync.Mutex
@@ -38,7 +40,10 @@ type walSync struct {
 	writes  uint64 // write commands answered
 	synced  uint64 // of those, how many the last finished sync covers
 	waiting int    // callers of wait
-	stopped bool
+	// failures counts failed syncs; err is the last one's.
+	failures uint64
+	err      error
+	stopped  bool
 
 	file *os.File // the log, open (the flusher's alone)
 }
@@ -68,20 +73,29 @@ func (w *walSync) wrote(command string) {
 	}
 }
 
-// wait returns when every write answered before the call is synced.
-func (w *walSync) wait() {
+// wait returns when every write answered before the call is synced, or
+// with the error of a sync that failed meanwhile: those writes are
+// stored but may not outlive a power cut, and their requests must not
+// be answered as done (their ops, sent again, answer duplicate once a
+// sync succeeds).
+func (w *walSync) wait() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	target := w.writes
 	if w.synced >= target {
-		return
+		return nil
 	}
+	failures := w.failures
 	w.waiting++
 	w.cond.Broadcast()
-	for w.synced < target && !w.stopped {
+	for w.synced < target && w.failures == failures && !w.stopped {
 		w.cond.Wait()
 	}
 	w.waiting--
+	if w.synced < target && w.failures != failures {
+		return w.err
+	}
+	return nil
 }
 
 // run syncs the log while callers wait, until stop.
@@ -98,42 +112,54 @@ func (w *walSync) run() {
 			}
 			return
 		}
-		covered := w.writes
+		covered, path := w.writes, w.path
 		w.mu.Unlock()
 
-		w.syncLog()
+		err := w.syncLog(path)
 
 		w.mu.Lock()
-		w.synced = covered
+		if err == nil {
+			w.synced = covered
+		} else {
+			w.failures++
+			w.err = err
+		}
 		w.cond.Broadcast()
 		w.mu.Unlock()
+		if err != nil {
+			time.Sleep(syncRetryWait) // a failing disk is not asked again at once
+		}
 	}
 }
+
+// syncRetryWait is the pause after a failed sync.
+const syncRetryWait = 100 * time.Millisecond
 
 // syncLog fsyncs the database's log. A log made since the last sync
 // (SQLite removes it when the last connection closes and makes it again)
 // is opened, and the directory synced so that its name is on disk too.
-func (w *walSync) syncLog() {
-	f, err := w.open()
+func (w *walSync) syncLog(path string) error {
+	f, err := w.open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return // no log: nothing written since the database was opened
+		return nil // no log: nothing written since the database was opened
 	}
 	if err == nil {
 		err = f.Sync()
 	}
 	if err != nil {
 		// The disk failed a write it had taken: what is not synced may
-		// be lost at a power cut. Nothing here can make it so; the next
-		// sync tries again.
-		w.log.Error("store log not synced", "file", w.path, "err", err)
+		// be lost at a power cut.
+		w.log.Error("store log not synced", "file", path, "err", err)
+		return fmt.Errorf("sync the store's log: %w", err)
 	}
+	return nil
 }
 
 // open answers a descriptor of the log, opened again when the file at
 // its path is not the one held (a look at the path costs a stat; a
 // listing of the directory each sync cost a sixth of the server's CPU).
-func (w *walSync) open() (*os.File, error) {
-	st, err := os.Stat(w.path)
+func (w *walSync) open(path string) (*os.File, error) {
+	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
@@ -144,12 +170,12 @@ func (w *walSync) open() (*os.File, error) {
 		w.file.Close()
 		w.file = nil
 	}
-	f, err := os.Open(w.path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	w.file = f
-	if d, err := os.Open(filepath.Dir(w.path)); err == nil {
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
 		if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
 			w.log.Error("store directory not synced", "err", err)
 		}

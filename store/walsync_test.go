@@ -23,7 +23,9 @@ func TestDurableWaitsForLogSync(t *testing.T) {
 		if written <= before {
 			t.Errorf("write %s not counted (%d writes before, %d after)", id, before, written)
 		}
-		s.Durable()
+		if err := s.Durable(); err != nil {
+			t.Error(err)
+		}
 		if _, synced := s.LogState(); synced < written {
 			t.Errorf("Durable after write %s returned with %d of %d writes synced", id, synced, written)
 		}
@@ -42,4 +44,32 @@ func TestDurableWaitsForLogSync(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestDurableSaysWhenSyncFails makes the log's syncs fail: Durable must
+// say so (the api then answers 500 and the phone sends again), and say
+// nothing once syncs succeed again.
+func TestDurableSaysWhenSyncFails(t *testing.T) {
+	s := MustOpenStore(t)
+	ctx := context.Background()
+	claim := func(id string) {
+		if _, err := s.ClaimFeatureIDs(ctx, []string{id}, []string{"v"}, []string{"op-" + id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claim("first")
+	if err := s.Durable(); err != nil {
+		t.Fatal(err)
+	}
+	good := s.LogPath()
+	s.SetLogPath("/proc/self/stat") // fsync answers EINVAL
+	claim("second")
+	if err := s.Durable(); err == nil {
+		t.Fatal("Durable answered nil after a failed sync")
+	}
+	s.SetLogPath(good)
+	claim("third")
+	if err := s.Durable(); err != nil {
+		t.Fatalf("Durable after syncs work again: %v", err)
+	}
 }
