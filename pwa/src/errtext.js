@@ -27,6 +27,8 @@ const num = '([\\d.,]+)';
 const MESSAGES = [
   ['required', '必填'],
   ['other writes to the village came first; send again shortly', '同村的其他上传先到了，稍后会自动重发'],
+  ['the server could not save to disk; send again shortly', '服务器没能存盘，内容已保留，稍后会自动重发；如一直失败请联系镇办'],
+  [`feature ${V} not stored; send again`, '记录 $1 没有存上，内容已保留，稍后会自动重发'],
   ['empty', '不能为空'],
   ['must not be empty', '不能为空'],
   ['must not be negative', '不能为负数'],
