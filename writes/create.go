@@ -167,6 +167,14 @@ func (w *Writer) commitCreates(ctx context.Context, vi *geo.VillageIndex, villag
 			answer(e, Rejection[*cunjie.Feature](err))
 		}
 	}
+	notStored := func(id string) FeatureOutcome {
+		return Rejection[*cunjie.Feature](cunjie.Errorf(cunjie.EINTERNAL, "feature %s not stored; send again", id))
+	}
+	// Until the commit says otherwise: a panic on the way leaves every
+	// request of the group an answer (the phone sends again).
+	for _, e := range all {
+		answer(e, notStored(e.b.cs[e.i].Feature.ID))
+	}
 	for attempt := 1; ; attempt++ {
 		var steps []step
 		var at []entry // the create of each step
@@ -259,7 +267,7 @@ func (w *Writer) commitCreates(ctx context.Context, vi *geo.VillageIndex, villag
 				if it, ok := vi.Index.Get(id); ok {
 					answer(e, FeatureOutcome{Result: Duplicate, Object: it.Value.(*cunjie.Feature)})
 				} else {
-					answer(e, Rejection[*cunjie.Feature](cunjie.Errorf(cunjie.EINTERNAL, "feature %s not stored; send again", id)))
+					answer(e, notStored(id))
 				}
 			}
 		}
