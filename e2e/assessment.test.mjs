@@ -494,7 +494,8 @@ test('6b. an inspection of a closed earlier month: warned before, refused, then 
   await insp.click('.op[data-state="rejected"] button.move-month');
   await waitOutboxEmpty(insp);
   const { inspections } = await admin.call('GET', `/api/v1/inspections?village=${VILLAGE}&month=${MONTH}`);
-  const moved = inspections.find((i) => i.at === refused.inspection.at);
+  // By instant, not text: the server writes 11:02:46.09Z where the phone wrote 11:02:46.090Z.
+  const moved = inspections.find((i) => Date.parse(i.at) === Date.parse(refused.inspection.at));
   assert.ok(moved, `the inspection is in this month: ${refused.inspection.at} among ${JSON.stringify(inspections.map((i) => [i.at, i.createdBy, i.month]))}; outbox ${JSON.stringify(await outboxOps(insp))}`);
   assert.deepEqual(moved.scores.map((x) => x.points), refused.inspection.scores.map((x) => x.points), 'scores kept');
 });
