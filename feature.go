@@ -63,8 +63,8 @@ type Feature struct {
 	// (newest last), to answer a replay as a duplicate.
 	Ops []OpHash `json:"-"`
 	// Changes counts the writes to the feature since its creation that
-	// are in its history: the store keeps the history in parts of a few
-	// changes each, found by this count.
+	// are in its history: the store keeps a document per change, found
+	// by this count.
 	Changes int64 `json:"-"`
 }
 

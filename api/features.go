@@ -138,6 +138,24 @@ func (s *Server) addEvent(ctx context.Context, u *cunjie.User, featureID string,
 	return s.writes.Change(ctx, u, featureID, ch)
 }
 
+// putFeatureOps applies a sync batch's feature writes, their creates
+// stored in bulk (see putFeatures).
+func (s *Server) putFeatureOps(ctx context.Context, u *cunjie.User, ops []SyncOp) []writes.FeatureOutcome {
+	ids := make([]string, len(ops))
+	ws := make([]*FeatureWrite, len(ops))
+	for i, op := range ops {
+		w := op.Feature
+		if w == nil {
+			w = &FeatureWrite{}
+		}
+		if w.OpID == "" {
+			w.OpID = op.OpID
+		}
+		ids[i], ws[i] = op.ID, w
+	}
+	return s.putFeatures(ctx, u, ids, ws)
+}
+
 // addEvents records events of a sync batch, committed together where
 // they follow one another in a village (see writes.ChangeAll).
 func (s *Server) addEvents(ctx context.Context, u *cunjie.User, ops []SyncOp) []writes.FeatureOutcome {
@@ -405,31 +423,20 @@ func (s *Server) applySync(ctx context.Context, u *cunjie.User, ops []SyncOp, ba
 	bodies := make([]any, len(ops)) // inspections stored by putInspection ops
 	for i := 0; i < len(ops); {
 		op := &ops[i]
-		if op.Type == "putFeature" {
-			j := i
-			var ids []string
-			var ws []*FeatureWrite
-			for ; j < len(ops) && ops[j].Type == "putFeature"; j++ {
-				w := ops[j].Feature
-				if w == nil {
-					w = &FeatureWrite{}
-				}
-				if w.OpID == "" {
-					w.OpID = ops[j].OpID
-				}
-				ids = append(ids, ops[j].ID)
-				ws = append(ws, w)
-			}
-			copy(outcomes[i:j], s.putFeatures(ctx, u, ids, ws))
-			i = j
-			continue
+		// A run of feature writes, or of events, is applied as one.
+		var run func(context.Context, *cunjie.User, []SyncOp) []writes.FeatureOutcome
+		switch op.Type {
+		case "putFeature":
+			run = s.putFeatureOps
+		case "addEvent":
+			run = s.addEvents
 		}
-		if op.Type == "addEvent" {
-			j := i
-			for j < len(ops) && ops[j].Type == "addEvent" {
+		if run != nil {
+			j := i + 1
+			for j < len(ops) && ops[j].Type == op.Type {
 				j++
 			}
-			copy(outcomes[i:j], s.addEvents(ctx, u, ops[i:j]))
+			copy(outcomes[i:j], run(ctx, u, ops[i:j]))
 			i = j
 			continue
 		}

@@ -89,7 +89,7 @@ func (s *Store) FeatureCodes(ctx context.Context, village, short string, ids []s
 	first := last - int64(len(ids)) + 1
 	docs := make([]any, len(ids))
 	for i, id := range ids {
-		out[i] = fmt.Sprintf("%s-%04d", short, first+int64(i))
+		out[i] = codeText(short, first+int64(i))
 		docs[i] = featureCodeDoc{ID: out[i], Feature: id, Village: village}
 	}
 	taken, err := insertManyDups(ctx, s.db.Collection(colFeatureCodes), docs)
@@ -127,6 +127,9 @@ func (s *Store) FeatureCodes(ctx context.Context, village, short string, ids []s
 	return out, nil
 }
 
+// codeText is the code of a village's serial n: "201-0042".
+func codeText(short string, n int64) string { return fmt.Sprintf("%s-%04d", short, n) }
+
 // takeCode inserts the village's next free code for feature id. The
 // serial counter only suggests where to start; the insert decides.
 func (s *Store) takeCode(ctx context.Context, village, short, id string) (string, error) {
@@ -136,7 +139,7 @@ func (s *Store) takeCode(ctx context.Context, village, short, id string) (string
 		if err != nil {
 			return "", err
 		}
-		code := fmt.Sprintf("%s-%04d", short, n)
+		code := codeText(short, n)
 		_, err = col.InsertOne(ctx, featureCodeDoc{ID: code, Feature: id, Village: village})
 		if err == nil {
 			return code, nil
@@ -228,7 +231,7 @@ func (s *Store) lastSerial(ctx context.Context, village, short string) (int64, e
 	}
 	last := d.Serial
 	for {
-		_, err := s.FindCode(ctx, fmt.Sprintf("%s-%04d", short, last+1))
+		_, err := s.FindCode(ctx, codeText(short, last+1))
 		if cunjie.ErrorCode(err) == cunjie.ENOTFOUND {
 			return last, nil
 		}

@@ -37,6 +37,12 @@ type writeGate struct {
 var gated = map[string]bool{"insert": true, "delete": true,
 	"create": true, "createIndexes": true, "drop": true, "dropIndexes": true, "dropDatabase": true, "renameCollection": true}
 
+// isWrite says whether a command changes data: the gated ones and the
+// updates.
+func isWrite(command string) bool {
+	return gated[command] || command == "update" || command == "findAndModify"
+}
+
 // newWriteGate makes a gate that calls next's functions after its own,
 // and finished (if not nil) with the name of each command answered.
 func newWriteGate(next *event.CommandMonitor, finished func(command string)) *writeGate {

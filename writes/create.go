@@ -98,30 +98,25 @@ func (w *Writer) createInVillage(ctx context.Context, u *cunjie.User, village st
 		}
 		return
 	}
-	mine := &createBatch{u: u, cs: cs, idx: idx, out: out}
-	w.queued.add(vi, mine)
+	w.queued.add(vi, &createBatch{u: u, cs: cs, idx: idx, out: out})
 	vi.Lock()
 	defer vi.Unlock()
-	if mine.done {
-		return
-	}
-	batches := w.queued.take(vi)
-	// The commit is the batches' of other requests too: it goes on if
-	// this request's client leaves (the store's timeout still bounds it).
-	w.commitCreates(context.WithoutCancel(ctx), vi, village, batches)
-	for _, b := range batches {
-		b.done = true
+	// What waits now (this request's creates unless a request before
+	// took them; then others', or nothing) is committed. The commit is
+	// other requests' too: it goes on if this request's client leaves
+	// (the store's timeout still bounds it).
+	if batches := w.queued.take(vi); len(batches) > 0 {
+		w.commitCreates(context.WithoutCancel(ctx), vi, village, batches)
 	}
 }
 
 // createBatch is one request's creates in a village: cs[idx], answered
-// in out. done is set, under the village's lock, once they are.
+// in out.
 type createBatch struct {
-	u    *cunjie.User
-	cs   []Create
-	idx  []int
-	out  []FeatureOutcome
-	done bool
+	u   *cunjie.User
+	cs  []Create
+	idx []int
+	out []FeatureOutcome
 }
 
 // createQueues holds each village's creates waiting for its lock.
@@ -177,11 +172,11 @@ func (w *Writer) commitCreates(ctx context.Context, vi *geo.VillageIndex, villag
 	}
 	for attempt := 1; ; attempt++ {
 		var steps []step
-		var at []entry // the create of each step
+		var at []entry    // the create of each step
+		var again []entry // creates of an id another create of the commit makes
 		// New features of one commit are checked against each other too.
 		pending := geo.NewIndex()
 		seq := vi.Index.MaxSeq()
-		seen := map[string]bool{}
 		for _, e := range all {
 			f := e.b.cs[e.i].Feature
 			if it, ok := vi.Index.Get(f.ID); ok {
@@ -190,13 +185,12 @@ func (w *Writer) commitCreates(ctx context.Context, vi *geo.VillageIndex, villag
 				answer(e, FeatureOutcome{Result: Duplicate, Object: it.Value.(*cunjie.Feature)})
 				continue
 			}
-			if seen[f.ID] {
+			if _, ok := pending.Get(f.ID); ok {
 				// Two requests of one op at once (a phone's retry while
 				// its first try waits): the first creates it.
-				answer(e, FeatureOutcome{Result: Duplicate})
+				again = append(again, e)
 				continue
 			}
-			seen[f.ID] = true
 			seq++
 			f.Seq = seq
 			f.Flags.PossibleDuplicate = NearDuplicate(vi.Index, f)
@@ -211,17 +205,13 @@ func (w *Writer) commitCreates(ctx context.Context, vi *geo.VillageIndex, villag
 			return
 		}
 		fs := make([]*cunjie.Feature, len(steps))
+		byBatch := map[*createBatch][]*cunjie.Feature{}
 		for k, st := range steps {
 			fs[k] = st.next
+			byBatch[at[k].b] = append(byBatch[at[k].b], st.next)
 		}
 		for _, b := range batches {
-			var mine []*cunjie.Feature
-			for k, e := range at {
-				if e.b == b {
-					mine = append(mine, fs[k])
-				}
-			}
-			if len(mine) > 0 {
+			if mine := byBatch[b]; len(mine) > 0 {
 				w.prepare(ctx, b.u, mine)
 			}
 		}
@@ -259,17 +249,10 @@ func (w *Writer) commitCreates(ctx context.Context, vi *geo.VillageIndex, villag
 			}
 			vi.Index.Put(featureItem(f))
 		}
-		// A create of the same op in another request of this commit
-		// answers the feature this one stored.
-		for _, e := range all {
-			if o := e.b.out[e.i]; o.Result == Duplicate && o.Object == nil {
-				id := e.b.cs[e.i].Feature.ID
-				if it, ok := vi.Index.Get(id); ok {
-					answer(e, FeatureOutcome{Result: Duplicate, Object: it.Value.(*cunjie.Feature)})
-				} else {
-					answer(e, notStored(id))
-				}
-			}
+		for _, e := range again {
+			if it, ok := vi.Index.Get(e.b.cs[e.i].Feature.ID); ok {
+				answer(e, FeatureOutcome{Result: Duplicate, Object: it.Value.(*cunjie.Feature)})
+			} // else the create that made it failed: "not stored" stands
 		}
 		return
 	}

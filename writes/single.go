@@ -98,9 +98,7 @@ func (b *single) writeHistory(ctx context.Context, hs []store.HistoryEntry) {
 	}
 	if err := b.w.st.InsertHistory(ctx, hs); err != nil {
 		b.w.log.Warn("history not written; will retry", "feature", hs[0].Feature, "changes", len(hs), "err", err)
-		for _, h := range hs {
-			b.failed.add(h)
-		}
+		b.failed.add(hs...)
 	}
 }
 

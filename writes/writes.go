@@ -341,9 +341,9 @@ type retries[T any] struct {
 	items []T
 }
 
-func (r *retries[T]) add(x T) {
+func (r *retries[T]) add(xs ...T) {
 	r.mu.Lock()
-	r.items = append(r.items, x)
+	r.items = append(r.items, xs...)
 	r.mu.Unlock()
 }
 
