@@ -293,7 +293,7 @@ func NormalizeAttrs(kind Kind, attrs map[string]any) (map[string]any, error) {
 		case problem != "":
 			fe.Add("attrs."+name, "%s", problem)
 		case nv != nil:
-			out[name] = nv
+			out[specs[i].Name] = nv // the table's copy of the name, shared by every feature
 		}
 	}
 	if err := fe.Err(); err != nil {

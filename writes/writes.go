@@ -356,7 +356,9 @@ func (r *retries[T]) take() []T {
 	return items
 }
 
+// featureItem is f as a village's index holds it.
 func featureItem(f *cunjie.Feature) geo.Item {
+	shareTexts(f)
 	return geo.Item{ID: f.ID, Point: orb.Point{f.Location.Lon, f.Location.Lat}, Kind: string(f.Kind), Seq: f.Seq, Value: f}
 }
 
