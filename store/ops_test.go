@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"encoding/binary"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -12,7 +14,7 @@ import (
 )
 
 // TestOpsKeptAsHashes reads a feature whose recent ops were stored as ids,
-// as before ops were hashed, and writes it back as hashes.
+// as before ops were hashed, and writes it back as packed hashes.
 func TestOpsKeptAsHashes(t *testing.T) {
 	s := MustOpenStore(t)
 	ctx := context.Background()
@@ -43,13 +45,13 @@ func TestOpsKeptAsHashes(t *testing.T) {
 		t.Fatal(err)
 	}
 	var raw struct {
-		Ops []int64 `bson:"ops"`
+		Ops bson.Binary `bson:"ops"`
 	}
 	if err := col.FindOne(ctx, bson.M{"_id": "f1"}).Decode(&raw); err != nil {
 		t.Fatal(err)
 	}
-	if len(raw.Ops) != 3 || cunjie.OpHash(raw.Ops[2]) != cunjie.HashOp("op-3") {
-		t.Fatalf("stored ops %v, want 3 integers ending in the hash of op-3", raw.Ops)
+	if len(raw.Ops.Data) != 24 || cunjie.OpHash(binary.BigEndian.Uint64(raw.Ops.Data[16:])) != cunjie.HashOp("op-3") {
+		t.Fatalf("stored ops %x, want 3 packed hashes ending in op-3's", raw.Ops.Data)
 	}
 	again, err := s.Feature(ctx, village, "f1")
 	if err != nil {
@@ -64,5 +66,60 @@ func TestOpsKeptAsHashes(t *testing.T) {
 	}
 	if _, err := s.Feature(ctx, village, "f1"); err == nil {
 		t.Fatal("a feature with a number that is not an integer among its ops was read without an error")
+	}
+}
+
+// TestEventsReadFromArray reads a feature whose latest events were stored
+// as an array of documents, as before they were packed, and writes them
+// back packed.
+func TestEventsReadFromArray(t *testing.T) {
+	s := MustOpenStore(t)
+	ctx := context.Background()
+	const village = "360803101201"
+	now := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	f := &cunjie.Feature{ID: "f1", Village: village, Kind: cunjie.KindBin, Location: cunjie.Location{Lon: 114.9, Lat: 27.1},
+		Attrs: map[string]any{}, Photos: []string{}, Version: 1, Seq: 1, CreatedBy: "a", CreatedAt: now,
+		UpdatedBy: "a", UpdatedAt: now, Events: []cunjie.Event{}}
+	if _, err := s.InsertFeatures(ctx, village, []*cunjie.Feature{f}); err != nil {
+		t.Fatal(err)
+	}
+	col := s.DB().Collection("features_" + village)
+	old := bson.A{
+		bson.M{"_id": "e1", "type": "emptied", "at": now, "by": "a", "stored": now},
+		bson.M{"_id": "e2", "type": "repaired", "at": now.Add(time.Hour), "by": "b", "stored": now.Add(time.Hour),
+			"note": "lid", "photos": bson.A{"p1"}, "location": bson.M{"type": "Point", "coordinates": bson.A{114.91, 27.11}}, "accuracy": 4.0},
+	}
+	if _, err := col.UpdateOne(ctx, bson.M{"_id": "f1"}, bson.M{"$set": bson.M{"events": old}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Feature(ctx, village, "f1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []cunjie.Event{
+		{ID: "e1", Feature: "f1", Type: "emptied", At: now, Photos: []string{}, By: "a", Stored: now},
+		{ID: "e2", Feature: "f1", Type: "repaired", At: now.Add(time.Hour), Location: &cunjie.Location{Lon: 114.91, Lat: 27.11, Accuracy: 4},
+			Note: "lid", Photos: []string{"p1"}, By: "b", Stored: now.Add(time.Hour)},
+	}
+	if !reflect.DeepEqual(got.Events, want) {
+		t.Fatalf("events read from an array:\n%+v\nwant\n%+v", got.Events, want)
+	}
+	got.Version++
+	if err := s.ReplaceFeature(ctx, got, 1); err != nil {
+		t.Fatal(err)
+	}
+	var raw bson.Raw
+	if err := col.FindOne(ctx, bson.M{"_id": "f1"}).Decode(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if typ := raw.Lookup("events").Type; typ != bson.TypeBinary {
+		t.Fatalf("events written back as BSON type %v, want binary", typ)
+	}
+	again, err := s.Feature(ctx, village, "f1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(again.Events, want) {
+		t.Fatalf("events read back:\n%+v\nwant\n%+v", again.Events, want)
 	}
 }
