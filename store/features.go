@@ -65,21 +65,21 @@ type featureDoc struct {
 	Code    string `bson:"code,omitempty"`
 	// Location is a GeoJSON point so that a real MongoDB can index it
 	// 2dsphere for analysts' own queries.
-	Location  pointDoc   `bson:"location"`
-	Accuracy  float64    `bson:"accuracy,omitempty"`
-	Attrs     bson.M     `bson:"attrs"`
-	Photos    []string   `bson:"photos,omitempty"`
-	Flags     flagsDoc   `bson:"flags,omitempty"`
-	Version   int64      `bson:"version"`
-	Seq       int64      `bson:"seq"`
-	Deleted   bool       `bson:"deleted,omitempty"`
-	CreatedBy string     `bson:"createdBy"`
-	CreatedAt time.Time  `bson:"createdAt"`
-	UpdatedBy string     `bson:"updatedBy"`
-	UpdatedAt time.Time  `bson:"updatedAt"`
+	Location  pointDoc     `bson:"location"`
+	Accuracy  float64      `bson:"accuracy,omitempty"`
+	Attrs     bson.M       `bson:"attrs"`
+	Photos    []string     `bson:"photos,omitempty"`
+	Flags     flagsDoc     `bson:"flags,omitempty"`
+	Version   int64        `bson:"version"`
+	Seq       int64        `bson:"seq"`
+	Deleted   bool         `bson:"deleted,omitempty"`
+	CreatedBy string       `bson:"createdBy"`
+	CreatedAt time.Time    `bson:"createdAt"`
+	UpdatedBy string       `bson:"updatedBy"`
+	UpdatedAt time.Time    `bson:"updatedAt"`
 	Events    inlineEvents `bson:"events,omitempty"`
 	Ops       opHashes     `bson:"ops"`
-	Changes   int64      `bson:"changes,omitempty"`
+	Changes   int64        `bson:"changes,omitempty"`
 }
 
 // A feature's recent ops and latest events are kept in its document as

@@ -9,24 +9,36 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/cunjie/cunjie"
+	"github.com/cunjie/cunjie/store"
 )
+
+const featureVillage = "360803101201"
+
+var featureTime = time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+
+// storeWithFeature opens a store holding one bin, f1, with ops, and
+// answers it with the bin's collection.
+func storeWithFeature(t *testing.T, ops []cunjie.OpHash) (*store.Store, *mongo.Collection) {
+	s := MustOpenStore(t)
+	now := featureTime
+	f := &cunjie.Feature{ID: "f1", Village: featureVillage, Kind: cunjie.KindBin, Location: cunjie.Location{Lon: 114.9, Lat: 27.1},
+		Attrs: map[string]any{}, Photos: []string{}, Version: 1, Seq: 1, CreatedBy: "a", CreatedAt: now,
+		UpdatedBy: "a", UpdatedAt: now, Events: []cunjie.Event{}, Ops: ops}
+	if _, err := s.InsertFeatures(context.Background(), featureVillage, []*cunjie.Feature{f}); err != nil {
+		t.Fatal(err)
+	}
+	return s, s.DB().Collection("features_" + featureVillage)
+}
 
 // TestOpsKeptAsHashes reads a feature whose recent ops were stored as ids,
 // as before ops were hashed, and writes it back as packed hashes.
 func TestOpsKeptAsHashes(t *testing.T) {
-	s := MustOpenStore(t)
+	s, col := storeWithFeature(t, []cunjie.OpHash{cunjie.HashOp("op-1")})
 	ctx := context.Background()
-	const village = "360803101201"
-	now := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
-	f := &cunjie.Feature{ID: "f1", Village: village, Kind: cunjie.KindBin, Location: cunjie.Location{Lon: 114.9, Lat: 27.1},
-		Attrs: map[string]any{}, Photos: []string{}, Version: 1, Seq: 1, CreatedBy: "a", CreatedAt: now,
-		UpdatedBy: "a", UpdatedAt: now, Events: []cunjie.Event{}, Ops: []cunjie.OpHash{cunjie.HashOp("op-1")}}
-	if _, err := s.InsertFeatures(ctx, village, []*cunjie.Feature{f}); err != nil {
-		t.Fatal(err)
-	}
-	col := s.DB().Collection("features_" + village)
+	const village = featureVillage
 	if _, err := col.UpdateOne(ctx, bson.M{"_id": "f1"}, bson.M{"$set": bson.M{"ops": bson.A{"op-1", "op-2"}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -73,17 +85,10 @@ func TestOpsKeptAsHashes(t *testing.T) {
 // as an array of documents, as before they were packed, and writes them
 // back packed.
 func TestEventsReadFromArray(t *testing.T) {
-	s := MustOpenStore(t)
+	s, col := storeWithFeature(t, nil)
 	ctx := context.Background()
-	const village = "360803101201"
-	now := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
-	f := &cunjie.Feature{ID: "f1", Village: village, Kind: cunjie.KindBin, Location: cunjie.Location{Lon: 114.9, Lat: 27.1},
-		Attrs: map[string]any{}, Photos: []string{}, Version: 1, Seq: 1, CreatedBy: "a", CreatedAt: now,
-		UpdatedBy: "a", UpdatedAt: now, Events: []cunjie.Event{}}
-	if _, err := s.InsertFeatures(ctx, village, []*cunjie.Feature{f}); err != nil {
-		t.Fatal(err)
-	}
-	col := s.DB().Collection("features_" + village)
+	const village = featureVillage
+	now := featureTime
 	old := bson.A{
 		bson.M{"_id": "e1", "type": "emptied", "at": now, "by": "a", "stored": now},
 		bson.M{"_id": "e2", "type": "repaired", "at": now.Add(time.Hour), "by": "b", "stored": now.Add(time.Hour),
