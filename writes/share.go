@@ -73,8 +73,10 @@ func (s *attrSets) share(a map[string]any) map[string]any {
 	return a
 }
 
-// attrsKey is a's content as text, equal only for equal sets; false for a set too large, or with a
-// value other than text, a number or a truth value, to be worth sharing.
+// attrsKey is a's content as text, equal only for equal sets (names hold
+// no NUL: they are the kinds' table's, and BSON's keys cannot); false for
+// a set too large, or with a value other than text, a number or a truth
+// value, to be worth sharing.
 func attrsKey(a map[string]any) (string, bool) {
 	if len(a) == 0 || len(a) > maxSharedAttrs {
 		return "", false
