@@ -182,7 +182,7 @@ func (w *Writer) changeInVillage(ctx context.Context, u *cunjie.User, village st
 				out[i] = Rejection[*cunjie.Feature](err)
 				continue
 			}
-			vi.Index.Put(featureItem(steps[k].next))
+			vi.Index.Put(indexItem(steps[k].next))
 			out[i] = FeatureOutcome{Result: Applied, Object: steps[k].next}
 		}
 		return

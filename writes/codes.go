@@ -85,7 +85,7 @@ func (w *Writer) assignSomeCodes(ctx context.Context, village string, vi *geo.Vi
 			return 0, err
 		}
 		for _, s := range steps {
-			vi.Index.Put(featureItem(s.next))
+			vi.Index.Put(indexItem(s.next))
 		}
 		return len(steps), nil
 	}

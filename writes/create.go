@@ -247,7 +247,7 @@ func (w *Writer) commitCreates(ctx context.Context, vi *geo.VillageIndex, villag
 			} else {
 				answer(e, FeatureOutcome{Result: Applied, Object: f})
 			}
-			vi.Index.Put(featureItem(f))
+			vi.Index.Put(indexItem(f))
 		}
 		for _, e := range again {
 			if it, ok := vi.Index.Get(e.b.cs[e.i].Feature.ID); ok {

@@ -14,11 +14,11 @@ import (
 // shareTexts makes what many features repeat (village, kind, authors,
 // event types, and small sets of attributes such as a bin's capacity and
 // status) point at one copy each, as f goes into a village's index for as
-// long as the village is in memory. Each decode of a request or of the
-// store makes its own copies otherwise (BenchmarkFeatureMemory). f is the
-// caller's until it is published; a feature's attributes are never
-// changed in place once it is (a write makes a new map), so features may
-// share them.
+// long as the village is in memory (indexItem). Each decode of a request
+// or of the store makes its own copies otherwise (BenchmarkFeatureMemory).
+// f is the caller's until it is published; a feature's attributes are
+// never changed in place once it is (a write makes a new map), so
+// features may share them.
 func shareTexts(f *cunjie.Feature) {
 	f.Village = share(f.Village)
 	f.Kind = cunjie.Kind(share(string(f.Kind)))

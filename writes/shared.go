@@ -174,7 +174,7 @@ func (b *shared) catchUp(ctx context.Context, village string, vi *geo.VillageInd
 
 func (b *shared) apply(vi *geo.VillageIndex, r *store.LogRecord) {
 	for _, f := range r.Features {
-		vi.Index.Put(featureItem(f))
+		vi.Index.Put(indexItem(f))
 	}
 	vi.Rev = r.Pos
 }

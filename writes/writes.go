@@ -160,7 +160,7 @@ func (w *Writer) loadIndex(ctx context.Context, village string) ([]geo.Item, int
 	}
 	items := make([]geo.Item, len(fs))
 	for i, f := range fs {
-		items[i] = featureItem(f)
+		items[i] = indexItem(f)
 	}
 	return items, rev, nil
 }
@@ -356,9 +356,16 @@ func (r *retries[T]) take() []T {
 	return items
 }
 
-// featureItem is f as a village's index holds it.
-func featureItem(f *cunjie.Feature) geo.Item {
+// indexItem is f as a village's index holds it, sharing the texts it
+// repeats with the features there (see shareTexts): f is published by it.
+func indexItem(f *cunjie.Feature) geo.Item {
 	shareTexts(f)
+	return featureItem(f)
+}
+
+// featureItem is f as an index holds it (a commit's own index of new
+// features, which lives no longer than the commit, takes it as it is).
+func featureItem(f *cunjie.Feature) geo.Item {
 	return geo.Item{ID: f.ID, Point: orb.Point{f.Location.Lon, f.Location.Lat}, Kind: string(f.Kind), Seq: f.Seq, Value: f}
 }
 
