@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -14,17 +15,25 @@ import (
 )
 
 // A feature's code (一户一码) is "<village's short code>-<serial>", e.g.
-// 201-0042: printed on its label, read aloud, searched for. Codes are
-// taken by a unique insert into feature_codes (_id = the code), so two
-// instances on one store never both take one, whatever else the backend
-// makes atomic; feature_code_of (_id = the feature) remembers each
-// feature's code, so a feature asked for a code again (a replayed
-// create, a migration run twice, two instances migrating at once) keeps
-// the one it has. Both are read by _id only: the embedded backend scans
-// a whole table for any other filter.
+// 201-0042: printed on its label, read aloud, searched for. Two kinds of
+// document in feature_codes keep codes, both read by _id only (the
+// embedded backend scans a whole table for any other filter):
+//   - a code's (_id = the code) names its feature: the unique insert of it
+//     is what takes a code, so two instances on one store never both take
+//     one, whatever else the backend makes atomic;
+//   - a feature's link (_id = "of:" + the feature) names its code, so a
+//     feature asked for a code again (a replayed create, a migration run
+//     twice, two instances migrating at once) keeps the one it has.
+//
+// Both kinds live in one collection so that a batch of new features' codes
+// and links is one ordered insert, each code before its link: the link of
+// a code someone else holds is never written. A create costs four store
+// commands less one (BenchmarkSingleWrites). Links were kept in a
+// collection of their own, feature_code_of, until 2026-12; Open moves them.
 const (
 	colFeatureCodes  = "feature_codes"
-	colFeatureCodeOf = "feature_code_of"
+	colLegacyCodeOf  = "feature_code_of"
+	featureLinkStart = "of:" // a link's _id; no code (digits and a dash) begins so
 )
 
 type featureCodeDoc struct {
@@ -33,17 +42,19 @@ type featureCodeDoc struct {
 	Village string `bson:"village"`
 }
 
-type featureCodeOfDoc struct {
-	ID   string `bson:"_id"` // the feature
+type featureLinkDoc struct {
+	ID   string `bson:"_id"` // featureLinkStart + the feature
 	Code string `bson:"code"`
 }
+
+func linkID(feature string) string { return featureLinkStart + feature }
 
 // FeatureCode gives feature id of village a code with prefix short, or
 // answers the one it has.
 func (s *Store) FeatureCode(ctx context.Context, village, short, id string) (string, error) {
-	of := s.db.Collection(colFeatureCodeOf)
-	var have featureCodeOfDoc
-	err := of.FindOne(ctx, bson.M{"_id": id}).Decode(&have)
+	col := s.db.Collection(colFeatureCodes)
+	var have featureLinkDoc
+	err := col.FindOne(ctx, bson.M{"_id": linkID(id)}).Decode(&have)
 	if err == nil {
 		return have.Code, nil
 	}
@@ -54,15 +65,15 @@ func (s *Store) FeatureCode(ctx context.Context, village, short, id string) (str
 	if err != nil {
 		return "", err
 	}
-	_, err = of.InsertOne(ctx, featureCodeOfDoc{ID: id, Code: code})
+	_, err = col.InsertOne(ctx, featureLinkDoc{ID: linkID(id), Code: code})
 	if mongo.IsDuplicateKeyError(err) {
 		// Another writer gave the feature its code first: that one
 		// stands, and the code taken here is given back.
-		if err := of.FindOne(ctx, bson.M{"_id": id}).Decode(&have); err != nil {
+		if err := col.FindOne(ctx, bson.M{"_id": linkID(id)}).Decode(&have); err != nil {
 			return "", err
 		}
 		if have.Code != code {
-			_, _ = s.db.Collection(colFeatureCodes).DeleteOne(ctx, bson.M{"_id": code})
+			_, _ = col.DeleteOne(ctx, bson.M{"_id": code})
 		}
 		return have.Code, nil
 	}
@@ -71,12 +82,14 @@ func (s *Store) FeatureCode(ctx context.Context, village, short, id string) (str
 
 // FeatureCodes gives each of ids (features of village) a code with prefix
 // short, or answers the one it has, in order. A batch of new features
-// costs three commands whatever its size: the serials are reserved with
-// one increment, the codes and the features' links inserted with one
-// insert each (a phone's backlog of hundreds of bins, or the demo, would
-// otherwise take four commands a feature). What the inserts refuse (a code
-// taken meanwhile, a feature that had a code: a replay) goes the one-by-one
-// way of FeatureCode, which decides it as ever.
+// costs one command whatever its size: the serials are reserved in memory
+// (on a shared store with one increment, a second command), and the codes
+// and links inserted as one ordered insert, [code, link, code, link, ...]
+// (a phone's backlog of hundreds of bins, or the demo, would otherwise take
+// commands by the feature). Where the insert stops on a duplicate (a code
+// taken meanwhile, a feature that had a code: a replay), that feature goes
+// the one-by-one way of FeatureCode, which decides it as ever, and the
+// insert goes on after it.
 func (s *Store) FeatureCodes(ctx context.Context, village, short string, ids []string) ([]string, error) {
 	out := make([]string, len(ids))
 	if len(ids) == 0 {
@@ -87,44 +100,96 @@ func (s *Store) FeatureCodes(ctx context.Context, village, short string, ids []s
 		return nil, err
 	}
 	first := last - int64(len(ids)) + 1
-	docs := make([]any, len(ids))
+	docs := make([]any, 0, 2*len(ids))
 	for i, id := range ids {
 		out[i] = codeText(short, first+int64(i))
-		docs[i] = featureCodeDoc{ID: out[i], Feature: id, Village: village}
+		docs = append(docs, featureCodeDoc{ID: out[i], Feature: id, Village: village}, featureLinkDoc{ID: linkID(id), Code: out[i]})
 	}
-	taken, err := insertManyDups(ctx, s.db.Collection(colFeatureCodes), docs)
-	if err != nil {
-		return nil, err
-	}
-	slow := map[int]bool{}
-	for _, i := range taken {
-		slow[i] = true
-	}
-	var links []any
-	var linked []int
-	for i, id := range ids {
-		if !slow[i] {
-			links = append(links, featureCodeOfDoc{ID: id, Code: out[i]})
-			linked = append(linked, i)
+	col := s.db.Collection(colFeatureCodes)
+	var slow []int
+	for from := 0; from < len(docs); {
+		stop, err := insertOrdered(ctx, col, docs[from:])
+		if err != nil {
+			return nil, err
 		}
+		if stop < 0 {
+			break
+		}
+		at := from + stop
+		i := at / 2
+		if at%2 == 1 {
+			// The feature had its code already: that one stands, and
+			// the code taken here is given back.
+			_, _ = col.DeleteOne(ctx, bson.M{"_id": out[i]})
+		}
+		slow = append(slow, i)
+		from = 2 * (i + 1)
 	}
-	had, err := insertManyDups(ctx, s.db.Collection(colFeatureCodeOf), links)
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range had {
-		// The feature had its code already: that one stands, and the code
-		// taken here is given back.
-		i := linked[k]
-		_, _ = s.db.Collection(colFeatureCodes).DeleteOne(ctx, bson.M{"_id": out[i]})
-		slow[i] = true
-	}
-	for i := range slow {
+	for _, i := range slow {
 		if out[i], err = s.FeatureCode(ctx, village, short, ids[i]); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// insertOrdered inserts docs in order until one's key is taken, and
+// answers its index, or -1 when all were inserted; any other failure is
+// an error.
+func insertOrdered(ctx context.Context, col *mongo.Collection, docs []any) (int, error) {
+	_, err := col.InsertMany(ctx, docs)
+	if err == nil {
+		return -1, nil
+	}
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil || len(bwe.WriteErrors) != 1 || bwe.WriteErrors[0].Code != 11000 {
+		return 0, err
+	}
+	return bwe.WriteErrors[0].Index, nil
+}
+
+// moveCodeLinks moves the links kept in feature_code_of (before 2026-12)
+// into feature_codes, then drops it. Run at every open, it finds nothing
+// once done; run by two instances at once, each inserts what the other has
+// not, and both drop.
+func (s *Store) moveCodeLinks(ctx context.Context) error {
+	names, err := s.db.ListCollectionNames(ctx, bson.M{"name": colLegacyCodeOf})
+	if err != nil || len(names) == 0 {
+		return err
+	}
+	legacy := s.db.Collection(colLegacyCodeOf)
+	cur, err := legacy.Find(ctx, bson.M{})
+	if err != nil {
+		return err
+	}
+	defer cur.Close(ctx)
+	var batch []any
+	flush := func() error {
+		_, err := insertManyDups(ctx, s.db.Collection(colFeatureCodes), batch)
+		batch = batch[:0]
+		return err
+	}
+	for cur.Next(ctx) {
+		var d struct {
+			Feature string `bson:"_id"`
+			Code    string `bson:"code"`
+		}
+		if err := cur.Decode(&d); err != nil {
+			return err
+		}
+		if batch = append(batch, featureLinkDoc{ID: linkID(d.Feature), Code: d.Code}); len(batch) == 1000 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return err
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	return legacy.Drop(ctx)
 }
 
 // codeText is the code of a village's serial n: "201-0042".
@@ -165,6 +230,9 @@ type CodeRef struct {
 
 // FindCode looks a code up. Returns ENOTFOUND.
 func (s *Store) FindCode(ctx context.Context, code string) (CodeRef, error) {
+	if strings.HasPrefix(code, featureLinkStart) {
+		return CodeRef{}, notFound(mongo.ErrNoDocuments, "code "+code) // a link, not a code
+	}
 	var d featureCodeDoc
 	if err := s.db.Collection(colFeatureCodes).FindOne(ctx, bson.M{"_id": code}).Decode(&d); err != nil {
 		return CodeRef{}, notFound(err, "code "+code)

@@ -4,6 +4,11 @@ import (
 	"context"
 	"fmt"
 	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/cunjie/cunjie"
+	"github.com/cunjie/cunjie/store"
 )
 
 // A batch of codes: new features take consecutive codes; a feature that
@@ -84,5 +89,47 @@ func TestFeatureCodesBatch(t *testing.T) {
 	}
 	if ref, err := s.FindCode(ctx, next[0]); err != nil || ref.Feature != "e" {
 		t.Errorf("e's code %s leads to %+v (%v)", next[0], ref, err)
+	}
+}
+
+// Links kept in feature_code_of by an older version are moved into
+// feature_codes at open: a feature asked for a code again keeps the one it
+// had, and the old collection is gone.
+func TestCodeLinksMoved(t *testing.T) {
+	dir := storeDir(t)
+	ctx := context.Background()
+	const village, short = "360803101201", "201"
+	s, err := store.Open(ctx, store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().Collection("feature_codes").InsertOne(ctx, bson.M{"_id": "201-0007", "feature": "old", "village": village}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().Collection("feature_code_of").InsertOne(ctx, bson.M{"_id": "old", "code": "201-0007"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close(ctx)
+
+	s, err = store.Open(ctx, store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(ctx)
+	if names, err := s.DB().ListCollectionNames(ctx, bson.M{"name": "feature_code_of"}); err != nil || len(names) != 0 {
+		t.Errorf("feature_code_of after the move: %v (%v)", names, err)
+	}
+	got, err := s.FeatureCodes(ctx, village, short, []string{"new", "old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[1] != "201-0007" {
+		t.Errorf("old feature asked again: %s, want its code 201-0007", got[1])
+	}
+	if got[0] == "201-0007" || got[0] == "" {
+		t.Errorf("new feature: %q", got[0])
+	}
+	if _, err := s.FindCode(ctx, "of:old"); cunjie.ErrorCode(err) != cunjie.ENOTFOUND {
+		t.Errorf("a link looked up as a code: %v, want not found", err)
 	}
 }

@@ -103,6 +103,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.Close(context.Background())
 		return nil, fmt.Errorf("create indexes: %w", err)
 	}
+	if err := s.moveCodeLinks(ctx); err != nil {
+		s.Close(context.Background())
+		return nil, fmt.Errorf("move the features' code links: %w", err)
+	}
 	if s.embedded {
 		if s.ids, err = startIDIndexer(ctx, s.sqliteDir, cfg.DB, s.log.Warn); err != nil {
 			s.Close(context.Background())

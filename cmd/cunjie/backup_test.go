@@ -97,30 +97,21 @@ func waitSnapshotsCurrent(t *testing.T, st *store.Store) {
 	ctx := context.Background()
 	db := st.DB()
 	waitFor(t, 40*time.Second, "snapshots at every village's rev", func() bool {
-		cur, err := db.Collection("village_counters").Find(ctx, bson.D{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var counters []struct {
-			ID string `bson:"_id"`
-		}
-		if err := cur.All(ctx, &counters); err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range counters {
-			rev, err := st.VillageRev(ctx, c.ID)
+		villages := docIDs(t, st, "village_counters")
+		for _, village := range villages {
+			rev, err := st.VillageRev(ctx, village)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var snap struct {
 				Rev int64 `bson:"rev"`
 			}
-			err = db.Collection("village_snapshots").FindOne(ctx, bson.D{{Key: "_id", Value: c.ID + "/0"}}).Decode(&snap)
+			err = db.Collection("village_snapshots").FindOne(ctx, bson.D{{Key: "_id", Value: village + "/0"}}).Decode(&snap)
 			if err != nil || snap.Rev != rev {
 				return false
 			}
 		}
-		return len(counters) > 0
+		return len(villages) > 0
 	})
 }
 

@@ -91,9 +91,9 @@ func TestTwoInstancesCodes(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	n, err := st.DB().Collection("feature_codes").CountDocuments(ctx, map[string]any{})
+	codes, links := codeDocs(t, st)
 	st.Close(ctx)
-	if err != nil || n != int64(len(seen)) {
-		t.Fatalf("%d codes stored for %d features (%v)", n, len(seen), err)
+	if codes != len(seen) || links != len(seen) {
+		t.Fatalf("%d codes stored and %d linked for %d features", codes, links, len(seen))
 	}
 }

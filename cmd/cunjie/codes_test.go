@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/cunjie/cunjie"
 	"github.com/cunjie/cunjie/store"
@@ -148,8 +151,42 @@ func TestCodeMigrationExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close(ctx)
-	n, err := st.DB().Collection("feature_codes").CountDocuments(ctx, map[string]any{})
-	if err != nil || n != int64(len(ids)) {
-		t.Fatalf("%d codes taken for %d features (%v): the migration took some twice", n, len(ids), err)
+	if codes, links := codeDocs(t, st); codes != len(ids) || links != len(ids) {
+		t.Fatalf("%d codes taken and %d linked for %d features: the migration took some twice", codes, links, len(ids))
 	}
+}
+
+// codeDocs counts the codes taken and the features' links to their codes
+// in the store's feature_codes.
+func codeDocs(t *testing.T, st *store.Store) (codes, links int) {
+	t.Helper()
+	for _, id := range docIDs(t, st, "feature_codes") {
+		if strings.HasPrefix(id, "of:") {
+			links++
+		} else {
+			codes++
+		}
+	}
+	return codes, links
+}
+
+// docIDs answers the ids of a collection's documents.
+func docIDs(t *testing.T, st *store.Store, collection string) []string {
+	t.Helper()
+	ctx := context.Background()
+	cur, err := st.DB().Collection(collection).Find(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		ids[i] = d.ID
+	}
+	return ids
 }
