@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -31,34 +30,15 @@ func shortVillageCode(code string, all []string) string {
 	return code
 }
 
-// assignCodes gives each feature without a code its village's next one
-// (writes.Options.AssignCodes).
-func (s *Server) assignCodes(ctx context.Context, fs []*cunjie.Feature) error {
+// codePrefix is the village's part of its features' codes
+// (writes.Options.CodePrefix).
+func (s *Server) codePrefix(village string) string {
 	all := s.villages.Load().All()
 	codes := make([]string, len(all))
 	for i, v := range all {
 		codes[i] = v.Code
 	}
-	byVillage := map[string][]*cunjie.Feature{}
-	for _, f := range fs {
-		if f.Code == "" {
-			byVillage[f.Village] = append(byVillage[f.Village], f)
-		}
-	}
-	for village, need := range byVillage {
-		ids := make([]string, len(need))
-		for i, f := range need {
-			ids[i] = f.ID
-		}
-		got, err := s.store.FeatureCodes(ctx, village, shortVillageCode(village, codes), ids)
-		if err != nil {
-			return fmt.Errorf("features of village %s: their codes: %w", village, err)
-		}
-		for i, f := range need {
-			f.Code = got[i]
-		}
-	}
-	return nil
+	return shortVillageCode(village, codes)
 }
 
 // migrateCodes gives the features stored before codes existed theirs,

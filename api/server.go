@@ -161,7 +161,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		o.IndexVillages = DefaultIndexVillages
 	}
 	s.writes = writes.New(writes.Options{Store: s.store, Log: s.log, Now: s.now, MaxVillages: o.IndexVillages,
-		SnapshotEvery: o.SnapshotEvery, Prepare: s.markPendingPhotos, AssignCodes: s.assignCodes})
+		SnapshotEvery: o.SnapshotEvery, Prepare: s.markPendingPhotos, CodePrefix: s.codePrefix})
 	s.warmCtx, s.stopWarm = context.WithCancel(context.Background())
 	s.codesDone = make(chan struct{})
 	go func() {

@@ -461,8 +461,8 @@ const (
 // Restore loads an archive into the store's database, which must be empty
 // unless o.Force. The archive is checked whole before anything is dropped
 // or written. The store's indexes are made again at the end, by the step
-// Open runs, since dropping a collection drops its indexes; so are code
-// links an older version kept apart moved, as Open moves them.
+// Open runs, since dropping a collection drops its indexes; so are codes
+// an older version kept apart moved, as Open moves them.
 //
 // A restore that fails half way (the database going away) leaves a partial
 // database: run it again with Force.
@@ -537,9 +537,9 @@ func (s *Store) Restore(ctx context.Context, archive io.ReadSeeker, o RestoreOpt
 	if err := s.createIndexes(ctx); err != nil {
 		return nil, fmt.Errorf("create indexes: %w", err)
 	}
-	// An archive of an older version may keep code links apart.
-	if err := s.moveCodeLinks(ctx); err != nil {
-		return nil, fmt.Errorf("move the features' code links: %w", err)
+	// An archive of an older version may keep codes apart.
+	if err := s.moveLegacyCodes(ctx); err != nil {
+		return nil, fmt.Errorf("move the features' codes: %w", err)
 	}
 	return m, nil
 }

@@ -68,7 +68,7 @@ func fillForBackup(t *testing.T, s *store.Store) {
 			Events: []cunjie.Event{{ID: fmt.Sprintf("e-%d", i), Type: "inspect", At: now, Status: "ok", By: "admin",
 				Stored: now, Photos: []string{"p-1"}, Location: &cunjie.Location{Lon: 114.9, Lat: 27.1, Accuracy: 5}}}}
 		fs = append(fs, f)
-		_, err := s.ClaimFeatureIDs(ctx, []string{f.ID}, []string{village}, []string{op})
+		_, _, err := s.ClaimFeatures(ctx, village, "", []string{f.ID}, []string{op})
 		must(err)
 		_, err = s.InsertFeatures(ctx, village, []*cunjie.Feature{f})
 		must(err)

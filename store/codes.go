@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,46 +16,52 @@ import (
 )
 
 // A feature's code (一户一码) is "<village's short code>-<serial>", e.g.
-// 201-0042: printed on its label, read aloud, searched for. Two kinds of
-// document in feature_codes keep codes, both read by _id only (the
-// embedded backend scans a whole table for any other filter):
-//   - a code's (_id = the code) names its feature: the unique insert of it
-//     is what takes a code, so two instances on one store never both take
-//     one, whatever else the backend makes atomic;
+// 201-0042: printed on its label, read aloud, searched for. Codes are kept
+// in feature_ids beside the features' claims, as two more kinds of
+// document, all read by _id only (the embedded backend scans a whole
+// table for any other filter):
+//   - a feature's claim (_id = the feature's id; see ClaimFeatures);
+//   - a code's (_id = "code:" + the code) names its feature: the unique
+//     insert of it is what takes a code, so two instances on one store
+//     never both take one, whatever else the backend makes atomic;
 //   - a feature's link (_id = "of:" + the feature) names its code, so a
 //     feature asked for a code again (a replayed create, a migration run
 //     twice, two instances migrating at once) keeps the one it has.
 //
-// Both kinds live in one collection so that a batch of new features' codes
-// and links is one ordered insert, each code before its link: the link of
-// a code someone else holds is never written. A create costs four store
-// commands less one (BenchmarkSingleWrites). Links were kept in a
-// collection of their own, feature_code_of, until 2026-12; Open moves them.
+// Ids have no ':', so the three never meet. In one collection, a commit's
+// claims, codes and links are one ordered insert (each claim before its
+// code, each code before its link): a create used to cost a command for
+// each of the three (BenchmarkSingleWrites). Codes were kept in
+// feature_codes and links in feature_code_of until 2026-12; Open moves
+// them.
 const (
-	colFeatureCodes  = "feature_codes"
-	colLegacyCodeOf  = "feature_code_of"
-	featureLinkStart = "of:" // a link's _id; no code (digits and a dash) begins so
+	colLegacyCodes  = "feature_codes"
+	colLegacyCodeOf = "feature_code_of"
+	codeKeyStart    = "code:"
+	linkKeyStart    = "of:"
 )
 
 type featureCodeDoc struct {
-	ID      string `bson:"_id"` // the code
+	ID      string `bson:"_id"` // codeKey(the code)
 	Feature string `bson:"feature"`
 	Village string `bson:"village"`
 }
 
 type featureLinkDoc struct {
-	ID   string `bson:"_id"` // featureLinkStart + the feature
+	ID   string `bson:"_id"` // linkKey(the feature)
 	Code string `bson:"code"`
 }
 
-func linkID(feature string) string { return featureLinkStart + feature }
+func codeKey(code string) string         { return codeKeyStart + code }
+func linkKey(feature string) string      { return linkKeyStart + feature }
+func (s *Store) keys() *mongo.Collection { return s.db.Collection(colFeatureIDs) }
 
 // FeatureCode gives feature id of village a code with prefix short, or
 // answers the one it has.
 func (s *Store) FeatureCode(ctx context.Context, village, short, id string) (string, error) {
-	col := s.db.Collection(colFeatureCodes)
+	col := s.keys()
 	var have featureLinkDoc
-	err := col.FindOne(ctx, bson.M{"_id": linkID(id)}).Decode(&have)
+	err := col.FindOne(ctx, bson.M{"_id": linkKey(id)}).Decode(&have)
 	if err == nil {
 		return have.Code, nil
 	}
@@ -65,15 +72,15 @@ func (s *Store) FeatureCode(ctx context.Context, village, short, id string) (str
 	if err != nil {
 		return "", err
 	}
-	_, err = col.InsertOne(ctx, featureLinkDoc{ID: linkID(id), Code: code})
+	_, err = col.InsertOne(ctx, featureLinkDoc{ID: linkKey(id), Code: code})
 	if mongo.IsDuplicateKeyError(err) {
 		// Another writer gave the feature its code first: that one
 		// stands, and the code taken here is given back.
-		if err := col.FindOne(ctx, bson.M{"_id": linkID(id)}).Decode(&have); err != nil {
+		if err := col.FindOne(ctx, bson.M{"_id": linkKey(id)}).Decode(&have); err != nil {
 			return "", err
 		}
 		if have.Code != code {
-			_, _ = col.DeleteOne(ctx, bson.M{"_id": code})
+			_, _ = col.DeleteOne(ctx, bson.M{"_id": codeKey(code)})
 		}
 		return have.Code, nil
 	}
@@ -81,56 +88,122 @@ func (s *Store) FeatureCode(ctx context.Context, village, short, id string) (str
 }
 
 // FeatureCodes gives each of ids (features of village) a code with prefix
-// short, or answers the one it has, in order. A batch of new features
-// costs one command whatever its size: the serials are reserved in memory
-// (on a shared store with one increment, a second command), and the codes
-// and links inserted as one ordered insert, [code, link, code, link, ...]
-// (a phone's backlog of hundreds of bins, or the demo, would otherwise take
-// commands by the feature). Where the insert stops on a duplicate (a code
-// taken meanwhile, a feature that had a code: a replay), that feature goes
-// the one-by-one way of FeatureCode, which decides it as ever, and the
-// insert goes on after it.
+// short, or answers the one it has, in order: the codes of features
+// claimed before (see ClaimFeatures).
 func (s *Store) FeatureCodes(ctx context.Context, village, short string, ids []string) ([]string, error) {
-	out := make([]string, len(ids))
-	if len(ids) == 0 {
-		return out, nil
+	_, codes, err := s.insertKeys(ctx, village, short, ids, nil)
+	return codes, err
+}
+
+// ClaimFeatures records new features' ids with their village and creating
+// ops and, if short is not empty, gives each it claims a code with that
+// prefix, all in one command. The answer has one entry per id: nil, or
+// the existing FeatureRef when the id is taken (and then no code).
+func (s *Store) ClaimFeatures(ctx context.Context, village, short string, ids, ops []string) ([]*FeatureRef, []string, error) {
+	return s.insertKeys(ctx, village, short, ids, ops)
+}
+
+// insertKeys claims ids (if ops is not nil) and gives them codes (if short
+// is not empty). The serials are reserved in memory (on a shared store
+// with one increment, one more command) and everything inserted in one
+// ordered insert, per feature [claim, code, link]: a phone's backlog of
+// hundreds of bins, or the demo, would otherwise take commands by the
+// feature. Where the insert stops on a duplicate it goes on after that
+// feature: a taken id is answered as such; a code taken meanwhile, or a
+// link already there (a feature that had a code: a replay), sends the
+// feature the one-by-one way of FeatureCode, which decides it as ever.
+func (s *Store) insertKeys(ctx context.Context, village, short string, ids, ops []string) ([]*FeatureRef, []string, error) {
+	taken := make([]*FeatureRef, len(ids))
+	codes := make([]string, len(ids))
+	claim, code := ops != nil, short != ""
+	if len(ids) == 0 || !claim && !code {
+		return taken, codes, nil
 	}
-	last, err := s.reserveSerials(ctx, village, short, int64(len(ids)))
-	if err != nil {
-		return nil, err
+	if claim {
+		// A replay on this instance is known to be taken without a
+		// command, and takes no serial.
+		for i, id := range ids {
+			if ref, ok := s.refs.get(id); ok {
+				taken[i] = &ref
+			}
+		}
 	}
-	first := last - int64(len(ids)) + 1
-	docs := make([]any, 0, 2*len(ids))
+	var docs []any
+	var owner []int // the index in ids of each doc
+	var first int64
+	if code {
+		n := int64(len(ids))
+		for i := range ids {
+			if taken[i] != nil {
+				n--
+			}
+		}
+		if n > 0 {
+			last, err := s.reserveSerials(ctx, village, short, n)
+			if err != nil {
+				return nil, nil, err
+			}
+			first = last - n + 1
+		}
+	}
 	for i, id := range ids {
-		out[i] = codeText(short, first+int64(i))
-		docs = append(docs, featureCodeDoc{ID: out[i], Feature: id, Village: village}, featureLinkDoc{ID: linkID(id), Code: out[i]})
+		if taken[i] != nil {
+			continue
+		}
+		if claim {
+			docs, owner = append(docs, featureIDDoc{ID: id, Village: village, Op: ops[i]}), append(owner, i)
+		}
+		if code {
+			codes[i] = codeText(short, first)
+			first++
+			docs = append(docs, featureCodeDoc{ID: codeKey(codes[i]), Feature: id, Village: village}, featureLinkDoc{ID: linkKey(id), Code: codes[i]})
+			owner = append(owner, i, i)
+		}
 	}
-	col := s.db.Collection(colFeatureCodes)
+	col := s.keys()
 	var slow []int
 	for from := 0; from < len(docs); {
 		stop, err := insertOrdered(ctx, col, docs[from:])
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if stop < 0 {
 			break
 		}
 		at := from + stop
-		i := at / 2
-		if at%2 == 1 {
-			// The feature had its code already: that one stands, and
-			// the code taken here is given back.
-			_, _ = col.DeleteOne(ctx, bson.M{"_id": out[i]})
+		i := owner[at]
+		switch doc := docs[at].(type) {
+		case featureIDDoc:
+			ref, err := s.FeatureRef(ctx, doc.ID)
+			if err != nil {
+				return nil, nil, err
+			}
+			taken[i], codes[i] = &ref, ""
+		case featureLinkDoc:
+			// The feature had its code already: that one stands, and the
+			// code taken here is given back.
+			_, _ = col.DeleteOne(ctx, bson.M{"_id": codeKey(codes[i])})
+			slow = append(slow, i)
+		default: // the code is another's
+			slow = append(slow, i)
 		}
-		slow = append(slow, i)
-		from = 2 * (i + 1)
+		for from = at + 1; from < len(docs) && owner[from] == i; from++ {
+		}
 	}
 	for _, i := range slow {
-		if out[i], err = s.FeatureCode(ctx, village, short, ids[i]); err != nil {
-			return nil, err
+		var err error
+		if codes[i], err = s.FeatureCode(ctx, village, short, ids[i]); err != nil {
+			return nil, nil, err
 		}
 	}
-	return out, nil
+	if claim {
+		for i, id := range ids {
+			if taken[i] == nil {
+				s.refs.put(id, FeatureRef{Village: village, CreateOp: ops[i]})
+			}
+		}
+	}
+	return taken, codes, nil
 }
 
 // insertOrdered inserts docs in order until one's key is taken, and
@@ -148,48 +221,66 @@ func insertOrdered(ctx context.Context, col *mongo.Collection, docs []any) (int,
 	return bwe.WriteErrors[0].Index, nil
 }
 
-// moveCodeLinks moves the links kept in feature_code_of (before 2026-12)
-// into feature_codes, then drops it. Run at every open, it finds nothing
-// once done; run by two instances at once, each inserts what the other has
-// not, and both drop.
-func (s *Store) moveCodeLinks(ctx context.Context) error {
-	names, err := s.db.ListCollectionNames(ctx, bson.M{"name": colLegacyCodeOf})
-	if err != nil || len(names) == 0 {
-		return err
-	}
-	legacy := s.db.Collection(colLegacyCodeOf)
-	cur, err := legacy.Find(ctx, bson.M{})
-	if err != nil {
-		return err
-	}
-	defer cur.Close(ctx)
-	var batch []any
-	flush := func() error {
-		_, err := insertManyDups(ctx, s.db.Collection(colFeatureCodes), batch)
-		batch = batch[:0]
-		return err
-	}
-	for cur.Next(ctx) {
-		var d struct {
-			Feature string `bson:"_id"`
-			Code    string `bson:"code"`
-		}
-		if err := cur.Decode(&d); err != nil {
+// moveLegacyCodes moves the codes kept in feature_codes and the links kept
+// in feature_code_of (before 2026-12) into feature_ids, then drops those.
+// Run at every open, it finds nothing once done; run by two instances at
+// once, each inserts what the other has not, and both drop.
+func (s *Store) moveLegacyCodes(ctx context.Context) error {
+	for _, name := range []string{colLegacyCodes, colLegacyCodeOf} {
+		names, err := s.db.ListCollectionNames(ctx, bson.M{"name": name})
+		if err != nil {
 			return err
 		}
-		if batch = append(batch, featureLinkDoc{ID: linkID(d.Feature), Code: d.Code}); len(batch) == 1000 {
-			if err := flush(); err != nil {
+		if len(names) == 0 {
+			continue
+		}
+		legacy := s.db.Collection(name)
+		cur, err := legacy.Find(ctx, bson.M{})
+		if err != nil {
+			return err
+		}
+		var batch []any
+		flush := func() error {
+			_, err := insertManyDups(ctx, s.keys(), batch)
+			batch = batch[:0]
+			return err
+		}
+		for cur.Next(ctx) {
+			var d struct {
+				ID      string `bson:"_id"`
+				Feature string `bson:"feature"`
+				Village string `bson:"village"`
+				Code    string `bson:"code"`
+			}
+			if err := cur.Decode(&d); err != nil {
+				cur.Close(ctx)
 				return err
 			}
+			switch {
+			case name == colLegacyCodeOf: // _id is the feature
+				batch = append(batch, featureLinkDoc{ID: linkKey(d.ID), Code: d.Code})
+			case strings.HasPrefix(d.ID, linkKeyStart): // a link kept with the codes for a while
+				batch = append(batch, featureLinkDoc{ID: d.ID, Code: d.Code})
+			default: // _id is the code
+				batch = append(batch, featureCodeDoc{ID: codeKey(d.ID), Feature: d.Feature, Village: d.Village})
+			}
+			if len(batch) == 1000 {
+				if err := flush(); err != nil {
+					cur.Close(ctx)
+					return err
+				}
+			}
+		}
+		err = cmp.Or(cur.Err(), flush())
+		cur.Close(ctx)
+		if err != nil {
+			return err
+		}
+		if err := legacy.Drop(ctx); err != nil {
+			return err
 		}
 	}
-	if err := cur.Err(); err != nil {
-		return err
-	}
-	if err := flush(); err != nil {
-		return err
-	}
-	return legacy.Drop(ctx)
+	return nil
 }
 
 // codeText is the code of a village's serial n: "201-0042".
@@ -198,14 +289,14 @@ func codeText(short string, n int64) string { return fmt.Sprintf("%s-%04d", shor
 // takeCode inserts the village's next free code for feature id. The
 // serial counter only suggests where to start; the insert decides.
 func (s *Store) takeCode(ctx context.Context, village, short, id string) (string, error) {
-	col := s.db.Collection(colFeatureCodes)
+	col := s.keys()
 	for range 100000 {
 		n, err := s.reserveSerials(ctx, village, short, 1)
 		if err != nil {
 			return "", err
 		}
 		code := codeText(short, n)
-		_, err = col.InsertOne(ctx, featureCodeDoc{ID: code, Feature: id, Village: village})
+		_, err = col.InsertOne(ctx, featureCodeDoc{ID: codeKey(code), Feature: id, Village: village})
 		if err == nil {
 			return code, nil
 		}
@@ -214,8 +305,7 @@ func (s *Store) takeCode(ctx context.Context, village, short, id string) (string
 		}
 		// Taken: by this very feature in an attempt that failed after the
 		// insert, or by another.
-		var d featureCodeDoc
-		if err := col.FindOne(ctx, bson.M{"_id": code}).Decode(&d); err == nil && d.Feature == id {
+		if ref, err := s.FindCode(ctx, code); err == nil && ref.Feature == id {
 			return code, nil
 		}
 	}
@@ -230,11 +320,8 @@ type CodeRef struct {
 
 // FindCode looks a code up. Returns ENOTFOUND.
 func (s *Store) FindCode(ctx context.Context, code string) (CodeRef, error) {
-	if strings.HasPrefix(code, featureLinkStart) {
-		return CodeRef{}, notFound(mongo.ErrNoDocuments, "code "+code) // a link, not a code
-	}
 	var d featureCodeDoc
-	if err := s.db.Collection(colFeatureCodes).FindOne(ctx, bson.M{"_id": code}).Decode(&d); err != nil {
+	if err := s.keys().FindOne(ctx, bson.M{"_id": codeKey(code)}).Decode(&d); err != nil {
 		return CodeRef{}, notFound(err, "code "+code)
 	}
 	return CodeRef{Feature: d.Feature, Village: d.Village}, nil

@@ -7,7 +7,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/cunjie/cunjie"
 	"github.com/cunjie/cunjie/store"
 )
 
@@ -92,10 +91,11 @@ func TestFeatureCodesBatch(t *testing.T) {
 	}
 }
 
-// Links kept in feature_code_of by an older version are moved into
-// feature_codes at open: a feature asked for a code again keeps the one it
-// had, and the old collection is gone.
-func TestCodeLinksMoved(t *testing.T) {
+// Codes kept in feature_codes and links in feature_code_of by an older
+// version (and, for a while, links in feature_codes) are moved into
+// feature_ids at open: a feature asked for a code again keeps the one it
+// had, a code taken is not given again, and the old collections are gone.
+func TestLegacyCodesMoved(t *testing.T) {
 	dir := storeDir(t)
 	ctx := context.Background()
 	const village, short = "360803101201", "201"
@@ -103,10 +103,14 @@ func TestCodeLinksMoved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.DB().Collection("feature_codes").InsertOne(ctx, bson.M{"_id": "201-0007", "feature": "old", "village": village}); err != nil {
-		t.Fatal(err)
+	codes := s.DB().Collection("feature_codes")
+	for _, d := range []bson.M{{"_id": "201-0001", "feature": "old", "village": village},
+		{"_id": "201-0002", "feature": "older", "village": village}, {"_id": "of:older", "code": "201-0002"}} {
+		if _, err := codes.InsertOne(ctx, d); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if _, err := s.DB().Collection("feature_code_of").InsertOne(ctx, bson.M{"_id": "old", "code": "201-0007"}); err != nil {
+	if _, err := s.DB().Collection("feature_code_of").InsertOne(ctx, bson.M{"_id": "old", "code": "201-0001"}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close(ctx)
@@ -116,20 +120,66 @@ func TestCodeLinksMoved(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close(ctx)
-	if names, err := s.DB().ListCollectionNames(ctx, bson.M{"name": "feature_code_of"}); err != nil || len(names) != 0 {
-		t.Errorf("feature_code_of after the move: %v (%v)", names, err)
+	if names, err := s.DB().ListCollectionNames(ctx, bson.M{"name": bson.M{"$in": []string{"feature_codes", "feature_code_of"}}}); err != nil || len(names) != 0 {
+		t.Errorf("after the move: %v (%v)", names, err)
 	}
-	got, err := s.FeatureCodes(ctx, village, short, []string{"new", "old"})
+	got, err := s.FeatureCodes(ctx, village, short, []string{"new", "old", "older"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got[1] != "201-0007" {
-		t.Errorf("old feature asked again: %s, want its code 201-0007", got[1])
+	if got[1] != "201-0001" || got[2] != "201-0002" {
+		t.Errorf("old features asked again: %v, want their codes 201-0001 and 201-0002", got[1:])
 	}
-	if got[0] == "201-0007" || got[0] == "" {
-		t.Errorf("new feature: %q", got[0])
+	if got[0] != "201-0003" {
+		t.Errorf("new feature: %q, want 201-0003 (the first code not taken)", got[0])
 	}
-	if _, err := s.FindCode(ctx, "of:old"); cunjie.ErrorCode(err) != cunjie.ENOTFOUND {
-		t.Errorf("a link looked up as a code: %v, want not found", err)
+	if ref, err := s.FindCode(ctx, "201-0001"); err != nil || ref.Feature != "old" {
+		t.Errorf("201-0001 leads to %+v (%v), want old", ref, err)
+	}
+}
+
+// Claims and codes in one insert: where it stops at a taken id or at a
+// taken code, the features after still get their claims and codes, the
+// taken id none, and every code leads to its feature.
+func TestClaimFeaturesWithCodes(t *testing.T) {
+	s := MustOpenStore(t)
+	ctx := context.Background()
+	const village, short = "360803101201", "201"
+	taken, codes, err := s.ClaimFeatures(ctx, village, short, []string{"a", "b", "c"}, []string{"op-a", "op-b", "op-c"})
+	if err != nil || taken[0] != nil || taken[1] != nil || taken[2] != nil {
+		t.Fatalf("first claims: %v %v", taken, err)
+	}
+	if codes[0] != "201-0001" || codes[2] != "201-0003" {
+		t.Fatalf("first codes: %v", codes)
+	}
+	// As another instance would: b is taken, which only the insert says;
+	// and the counter is behind, so d's code is taken too.
+	s.ForgetRefs()
+	if err := s.SetCodeSerial(ctx, village, 1); err != nil {
+		t.Fatal(err)
+	}
+	taken, codes, err = s.ClaimFeatures(ctx, village, short, []string{"d", "b", "e"}, []string{"op-d", "op-b2", "op-e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if taken[0] != nil || taken[2] != nil || taken[1] == nil || taken[1].CreateOp != "op-b" || codes[1] != "" {
+		t.Errorf("d, b, e: taken %v, codes %v; want b taken by op-b, without a code", taken, codes)
+	}
+	seen := map[string]string{}
+	for id, code := range map[string]string{"d": codes[0], "e": codes[2]} {
+		ref, err := s.FindCode(ctx, code)
+		if err != nil || ref.Feature != id || code == "201-0001" || code == "201-0002" || code == "201-0003" {
+			t.Errorf("%s got %s, which leads to %+v (%v)", id, code, ref, err)
+		}
+		if other, ok := seen[code]; ok {
+			t.Errorf("%s and %s got %s", id, other, code)
+		}
+		seen[code] = id
+		if ref, err := s.FeatureRef(ctx, id); err != nil || ref.CreateOp != "op-"+id {
+			t.Errorf("%s claimed by %+v (%v)", id, ref, err)
+		}
+	}
+	if again, err := s.FeatureCodes(ctx, village, short, []string{"d", "e"}); err != nil || again[0] != codes[0] || again[1] != codes[2] {
+		t.Errorf("asked again: %v (%v), want %s %s", again, err, codes[0], codes[2])
 	}
 }

@@ -92,3 +92,17 @@ func (s *Store) LogPath() string {
 	defer s.wal.mu.Unlock()
 	return s.wal.path
 }
+
+// QueueInsert inserts docs into collection through an insert queue of
+// its own per store, as histories are inserted.
+func (s *Store) QueueInsert(ctx context.Context, collection string, docs []any) ([]int, error) {
+	return s.histories.insert(ctx, s.db.Collection(collection), docs)
+}
+
+// ForgetRefs empties the cache of features' villages, as another
+// instance, or a restart, would find it.
+func (s *Store) ForgetRefs() {
+	s.refs.mu.Lock()
+	defer s.refs.mu.Unlock()
+	s.refs.m = nil
+}

@@ -280,34 +280,6 @@ func (s *Store) FeatureRef(ctx context.Context, id string) (FeatureRef, error) {
 	return ref, nil
 }
 
-// ClaimFeatureIDs records new feature ids with their village and creating
-// op, all in one round trip. The answer has one entry per id: nil, or the
-// existing FeatureRef when the id is taken.
-func (s *Store) ClaimFeatureIDs(ctx context.Context, ids []string, villages []string, ops []string) ([]*FeatureRef, error) {
-	docs := make([]any, len(ids))
-	for i := range ids {
-		docs[i] = featureIDDoc{ID: ids[i], Village: villages[i], Op: ops[i]}
-	}
-	taken := make([]*FeatureRef, len(ids))
-	dups, err := s.claims.insert(ctx, s.db.Collection(colFeatureIDs), docs)
-	if err != nil {
-		return nil, err
-	}
-	for _, i := range dups {
-		ref, err := s.FeatureRef(ctx, ids[i])
-		if err != nil {
-			return nil, err
-		}
-		taken[i] = &ref
-	}
-	for i, id := range ids {
-		if taken[i] == nil {
-			s.refs.put(id, FeatureRef{Village: villages[i], CreateOp: ops[i]})
-		}
-	}
-	return taken, nil
-}
-
 // refCache remembers where features live. A feature never changes village
 // or creating op, so an entry is never stale, however many instances
 // write; it saves a store read on every change to a feature.

@@ -36,7 +36,7 @@ func TestIDLookupsUseAnIndex(t *testing.T) {
 	if _, err := s.InsertFeatures(ctx, v.Code, []*cunjie.Feature{f}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ClaimFeatureIDs(ctx, []string{"f1"}, []string{v.Code}, []string{"op1"}); err != nil {
+	if _, _, err := s.ClaimFeatures(ctx, v.Code, "", []string{"f1"}, []string{"op1"}); err != nil {
 		t.Fatal(err)
 	}
 	before, err := s.UnindexedTables(ctx)

@@ -9,11 +9,10 @@ import (
 
 // insertQueue merges inserts into one collection made while another is
 // being sent: they wait, and the first of them then sends them all as
-// one command (group commit). Every create claims its feature id in
-// feature_ids, and every change to a feature adds its history, outside
-// any one village's order; four phones creating at once made four
-// commands of one document each, and the embedded store takes one writer
-// at a time (BenchmarkSingleWrites).
+// one command (group commit). Every change to a feature adds its history,
+// outside any one village's order; four phones sending an event each made
+// four commands of one document each, and the embedded store takes one
+// writer at a time (BenchmarkSingleWrites).
 type insertQueue struct {
 	mu      sync.Mutex
 	waiting []*queuedInsert

@@ -49,9 +49,8 @@ type Store struct {
 	wal        *walSync
 
 	refs refCache
-	// claims and histories merge concurrent inserts of feature ids and
-	// of changes' histories.
-	claims, histories insertQueue
+	// histories merges concurrent inserts of changes' histories.
+	histories insertQueue
 	// serials hands out feature code serials on the embedded store.
 	serials serials
 }
@@ -103,9 +102,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.Close(context.Background())
 		return nil, fmt.Errorf("create indexes: %w", err)
 	}
-	if err := s.moveCodeLinks(ctx); err != nil {
+	if err := s.moveLegacyCodes(ctx); err != nil {
 		s.Close(context.Background())
-		return nil, fmt.Errorf("move the features' code links: %w", err)
+		return nil, fmt.Errorf("move the features' codes: %w", err)
 	}
 	if s.embedded {
 		if s.ids, err = startIDIndexer(ctx, s.sqliteDir, cfg.DB, s.log.Warn); err != nil {

@@ -15,7 +15,7 @@ func TestDurableWaitsForLogSync(t *testing.T) {
 	ctx := context.Background()
 	write := func(id string) {
 		before, _ := s.LogState()
-		if _, err := s.ClaimFeatureIDs(ctx, []string{id}, []string{"v"}, []string{"op-" + id}); err != nil {
+		if _, _, err := s.ClaimFeatures(ctx, "v", "", []string{id}, []string{"op-" + id}); err != nil {
 			t.Error(err)
 			return
 		}
@@ -53,7 +53,7 @@ func TestDurableSaysWhenSyncFails(t *testing.T) {
 	s := MustOpenStore(t)
 	ctx := context.Background()
 	claim := func(id string) {
-		if _, err := s.ClaimFeatureIDs(ctx, []string{id}, []string{"v"}, []string{"op-" + id}); err != nil {
+		if _, _, err := s.ClaimFeatures(ctx, "v", "", []string{id}, []string{"op-" + id}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -3,6 +3,7 @@ package writes
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/cunjie/cunjie"
 	"github.com/cunjie/cunjie/geo"
@@ -36,6 +37,31 @@ func (w *Writer) AssignMissingCodes(ctx context.Context, village string) (int, e
 	}
 }
 
+// codes gives the features of village in fs that have none their codes,
+// or the ones they have (a replayed create claimed before; see
+// store.ClaimFeatures).
+func (w *Writer) codes(ctx context.Context, village string, fs []*cunjie.Feature) error {
+	short := w.prefix(village)
+	var need []*cunjie.Feature
+	var ids []string
+	for _, f := range fs {
+		if f.Code == "" && short != "" {
+			need, ids = append(need, f), append(ids, f.ID)
+		}
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	got, err := w.st.FeatureCodes(ctx, village, short, ids)
+	if err != nil {
+		return fmt.Errorf("features of village %s: their codes: %w", village, err)
+	}
+	for i, f := range need {
+		f.Code = got[i]
+	}
+	return nil
+}
+
 // assignSomeCodes commits codes for up to codeBatch features.
 func (w *Writer) assignSomeCodes(ctx context.Context, village string, vi *geo.VillageIndex) (int, error) {
 	vi.Lock()
@@ -58,7 +84,7 @@ func (w *Writer) assignSomeCodes(ctx context.Context, village string, vi *geo.Vi
 		for i, cur := range todo {
 			next[i] = cloneFeature(cur)
 		}
-		if err := w.codes(ctx, next); err != nil {
+		if err := w.codes(ctx, village, next); err != nil {
 			return 0, err
 		}
 		for i, cur := range todo {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cunjie/cunjie"
 	"github.com/cunjie/cunjie/geo"
+	"github.com/cunjie/cunjie/store"
 )
 
 // Create is a validated new feature: its village, seq-less state and the
@@ -19,52 +20,56 @@ type Create struct {
 }
 
 // Create stores new features, answering one Outcome per create in order.
-// Ids are claimed in one round trip, each village's features stored in
-// one more: that is what makes a phone's backlog of hundreds of new bins
-// arrive in seconds.
+// A village's creates are committed with those other requests queue for
+// it meanwhile (see createInVillage): their ids are claimed in one
+// command, their codes taken in one more and the features stored in a
+// third. That is what makes a phone's backlog of hundreds of new bins
+// arrive in seconds, and four phones sending a bin each share commands.
 func (w *Writer) Create(ctx context.Context, u *cunjie.User, cs []Create) []FeatureOutcome {
 	out := make([]FeatureOutcome, len(cs))
-	if len(cs) == 0 {
-		return out
-	}
-	ids := make([]string, len(cs))
-	villages := make([]string, len(cs))
-	ops := make([]string, len(cs))
-	for i, c := range cs {
-		ids[i], villages[i], ops[i] = c.Feature.ID, c.Feature.Village, c.Op
-	}
-	taken, err := w.st.ClaimFeatureIDs(ctx, ids, villages, ops)
-	if err != nil {
-		for i := range cs {
-			out[i] = Rejection[*cunjie.Feature](err)
-		}
-		return out
-	}
-	// A taken id created by this very op is a replay: it answers the
-	// stored feature, or finishes the create if a crash came between the
-	// claim and the commit.
 	byVillage := map[string][]int{}
 	seen := map[string]bool{}
+	var repeated []int // creates of an id an earlier create of cs makes
 	for i, c := range cs {
 		if seen[c.Feature.ID] {
-			out[i] = w.replayCreate(ctx, c)
+			repeated = append(repeated, i)
 			continue
 		}
 		seen[c.Feature.ID] = true
-		if t := taken[i]; t != nil {
-			if t.CreateOp != c.Op {
-				cur, _ := w.Feature(ctx, t.Village, c.Feature.ID)
-				out[i] = Conflicted(cur, "feature %s exists (created by another op)", c.Feature.ID)
-				continue
-			}
-			c.Feature.Village = t.Village
-		}
 		byVillage[c.Feature.Village] = append(byVillage[c.Feature.Village], i)
 	}
-	for _, village := range slices.Sorted(maps.Keys(byVillage)) {
-		w.createInVillage(ctx, u, village, cs, byVillage[village], out)
+	for len(byVillage) > 0 {
+		var elsewhere []claimedElsewhere
+		for _, village := range slices.Sorted(maps.Keys(byVillage)) {
+			elsewhere = append(elsewhere, w.createInVillage(ctx, u, village, cs, byVillage[village], out)...)
+		}
+		// Answered with no village's lock held: a create of an id
+		// another op claimed conflicts with that op's feature; a replay
+		// of an op whose id is claimed in another village (its
+		// boundaries moved since) is committed there.
+		byVillage = map[string][]int{}
+		for _, e := range elsewhere {
+			c := cs[e.i]
+			if e.ref.CreateOp != c.Op {
+				cur, _ := w.Feature(ctx, e.ref.Village, c.Feature.ID)
+				out[e.i] = Conflicted(cur, "feature %s exists (created by another op)", c.Feature.ID)
+				continue
+			}
+			c.Feature.Village = e.ref.Village
+			byVillage[e.ref.Village] = append(byVillage[e.ref.Village], e.i)
+		}
+	}
+	for _, i := range repeated {
+		out[i] = w.replayCreate(ctx, cs[i])
 	}
 	return out
+}
+
+// claimedElsewhere is a create (cs[i]) whose id is claimed by another op,
+// or by its own op in another village.
+type claimedElsewhere struct {
+	i   int
+	ref store.FeatureRef
 }
 
 // replayCreate answers a create repeated within one batch.
@@ -87,18 +92,22 @@ func (w *Writer) replayCreate(ctx context.Context, c Create) FeatureOutcome {
 // the creates other requests queued for the village meanwhile: whoever
 // takes the village's lock commits every create waiting for it (group
 // commit). The store takes one writer at a time, and a create costs
-// four commands however few features it holds, so four phones sending
+// three commands however few features it holds, so four phones sending
 // one bin each share the commands of one create instead of queueing for
-// four (BenchmarkSingleWrites).
-func (w *Writer) createInVillage(ctx context.Context, u *cunjie.User, village string, cs []Create, idx []int, out []FeatureOutcome) {
+// four (BenchmarkSingleWrites). The ids are claimed in the group too: a
+// request's claim made on its own, before it queued, was one more
+// command its group did not share. It answers the creates whose ids are
+// claimed elsewhere, for the caller to answer.
+func (w *Writer) createInVillage(ctx context.Context, u *cunjie.User, village string, cs []Create, idx []int, out []FeatureOutcome) []claimedElsewhere {
 	vi, err := w.index.Village(ctx, village)
 	if err != nil {
 		for _, i := range idx {
 			out[i] = Rejection[*cunjie.Feature](err)
 		}
-		return
+		return nil
 	}
-	w.queued.add(vi, &createBatch{u: u, cs: cs, idx: idx, out: out})
+	b := &createBatch{u: u, cs: cs, idx: idx, out: out}
+	w.queued.add(vi, b)
 	vi.Lock()
 	defer vi.Unlock()
 	// What waits now (this request's creates unless a request before
@@ -108,15 +117,17 @@ func (w *Writer) createInVillage(ctx context.Context, u *cunjie.User, village st
 	if batches := w.queued.take(vi); len(batches) > 0 {
 		w.commitCreates(context.WithoutCancel(ctx), vi, village, batches)
 	}
+	return b.elsewhere // set by whichever request committed b, under the lock
 }
 
 // createBatch is one request's creates in a village: cs[idx], answered
-// in out.
+// in out, or listed in elsewhere.
 type createBatch struct {
-	u   *cunjie.User
-	cs  []Create
-	idx []int
-	out []FeatureOutcome
+	u         *cunjie.User
+	cs        []Create
+	idx       []int
+	out       []FeatureOutcome
+	elsewhere []claimedElsewhere
 }
 
 // createQueues holds each village's creates waiting for its lock.
@@ -170,6 +181,29 @@ func (w *Writer) commitCreates(ctx context.Context, vi *geo.VillageIndex, villag
 	for _, e := range all {
 		answer(e, notStored(e.b.cs[e.i].Feature.ID))
 	}
+	// The ids are claimed, and given codes, once: a retry's claims are
+	// its own. A taken id created by this very op in this village is a
+	// replay: it answers the stored feature, or finishes the create if a
+	// crash came between the claim and the commit.
+	ids, ops := make([]string, len(all)), make([]string, len(all))
+	for k, e := range all {
+		ids[k], ops[k] = e.b.cs[e.i].Feature.ID, e.b.cs[e.i].Op
+	}
+	taken, codes, err := w.st.ClaimFeatures(ctx, village, w.prefix(village), ids, ops)
+	if err != nil {
+		fail(err)
+		return
+	}
+	here := all[:0]
+	for k, e := range all {
+		if t := taken[k]; t != nil && (t.CreateOp != ops[k] || t.Village != village) {
+			e.b.elsewhere = append(e.b.elsewhere, claimedElsewhere{i: e.i, ref: *t})
+			continue
+		}
+		e.b.cs[e.i].Feature.Code = codes[k]
+		here = append(here, e)
+	}
+	all = here
 	for attempt := 1; ; attempt++ {
 		var steps []step
 		var at []entry    // the create of each step
@@ -215,7 +249,7 @@ func (w *Writer) commitCreates(ctx context.Context, vi *geo.VillageIndex, villag
 				w.prepare(ctx, b.u, mine)
 			}
 		}
-		if err := w.codes(ctx, fs); err != nil {
+		if err := w.codes(ctx, village, fs); err != nil { // replays
 			fail(err)
 			return
 		}

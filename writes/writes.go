@@ -69,10 +69,10 @@ type Options struct {
 	// Prepare runs on features about to be stored, under their village's
 	// lock (the api sets their pending-photo flags).
 	Prepare func(ctx context.Context, u *cunjie.User, fs []*cunjie.Feature)
-	// AssignCodes gives features about to be created, or found without
-	// one, their label codes (the api takes them in the store); a
-	// feature asked again keeps its code. Nil leaves codes empty.
-	AssignCodes func(ctx context.Context, fs []*cunjie.Feature) error
+	// CodePrefix is a village's part of its features' label codes (the
+	// api derives it from the villages' codes). Nil, or an empty prefix,
+	// leaves codes empty.
+	CodePrefix func(village string) string
 }
 
 // DefaultSnapshotEvery is how often one changed village is written as a
@@ -90,7 +90,7 @@ type Writer struct {
 	index   *geo.Cache
 	be      backend
 	prepare func(ctx context.Context, u *cunjie.User, fs []*cunjie.Feature)
-	codes   func(ctx context.Context, fs []*cunjie.Feature) error
+	prefix  func(village string) string
 	snaps   snapshots
 	queued  createQueues
 }
@@ -125,7 +125,7 @@ type step struct {
 
 // New starts a Writer; Close stops it.
 func New(o Options) *Writer {
-	w := &Writer{st: o.Store, log: cmp.Or(o.Log, slog.Default()), now: o.Now, prepare: o.Prepare, codes: o.AssignCodes,
+	w := &Writer{st: o.Store, log: cmp.Or(o.Log, slog.Default()), now: o.Now, prepare: o.Prepare, prefix: o.CodePrefix,
 		snaps: snapshots{rev: map[string]int64{}, at: map[string]time.Time{}, lastWrite: map[string]time.Time{},
 			every: cmp.Or(o.SnapshotEvery, DefaultSnapshotEvery)}}
 	if w.now == nil {
@@ -134,8 +134,8 @@ func New(o Options) *Writer {
 	if w.prepare == nil {
 		w.prepare = func(context.Context, *cunjie.User, []*cunjie.Feature) {}
 	}
-	if w.codes == nil {
-		w.codes = func(context.Context, []*cunjie.Feature) error { return nil }
+	if w.prefix == nil {
+		w.prefix = func(string) string { return "" }
 	}
 	copts := geo.CacheOptions{MaxVillages: o.MaxVillages}
 	if o.Store.Embedded() {

@@ -41,7 +41,7 @@ func TestTwoInstancesCodes(t *testing.T) {
 				Attrs:    map[string]any{"status": "ok"}, CreatedAt: time.Now()})
 			fids, villages, ops = append(fids, id), append(villages, village), append(ops, "op-"+id)
 		}
-		if _, err := st.ClaimFeatureIDs(ctx, fids, villages, ops); err != nil {
+		if _, _, err := st.ClaimFeatures(ctx, village, "", fids, ops); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := st.InsertFeatures(ctx, village, fs); err != nil {

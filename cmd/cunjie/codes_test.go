@@ -107,7 +107,7 @@ func TestCodeMigrationExactlyOnce(t *testing.T) {
 		for i, f := range fs {
 			villages[i], fids[i], ops[i] = village, f.ID, "op-"+f.ID
 		}
-		if _, err := st.ClaimFeatureIDs(ctx, fids, villages, ops); err != nil {
+		if _, _, err := st.ClaimFeatures(ctx, village, "", fids, ops); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := st.InsertFeatures(ctx, village, fs); err != nil {
@@ -157,14 +157,15 @@ func TestCodeMigrationExactlyOnce(t *testing.T) {
 }
 
 // codeDocs counts the codes taken and the features' links to their codes
-// in the store's feature_codes.
+// (kept in feature_ids, beside the features' claims).
 func codeDocs(t *testing.T, st *store.Store) (codes, links int) {
 	t.Helper()
-	for _, id := range docIDs(t, st, "feature_codes") {
-		if strings.HasPrefix(id, "of:") {
-			links++
-		} else {
+	for _, id := range docIDs(t, st, "feature_ids") {
+		switch {
+		case strings.HasPrefix(id, "code:"):
 			codes++
+		case strings.HasPrefix(id, "of:"):
+			links++
 		}
 	}
 	return codes, links
