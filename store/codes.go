@@ -163,12 +163,14 @@ func (s *Store) insertKeys(ctx context.Context, village, short string, ids, ops 
 	col := s.keys()
 	var slow []int
 	for from := 0; from < len(docs); {
-		stop, err := insertOrdered(ctx, col, docs[from:])
+		chunk := docs[from:min(from+orderedBatch, len(docs))]
+		stop, err := insertOrdered(ctx, col, chunk)
 		if err != nil {
 			return nil, nil, err
 		}
 		if stop < 0 {
-			break
+			from += len(chunk)
+			continue
 		}
 		at := from + stop
 		i := owner[at]
@@ -206,9 +208,16 @@ func (s *Store) insertKeys(ctx context.Context, village, short string, ids, ops 
 	return taken, codes, nil
 }
 
-// insertOrdered inserts docs in order until one's key is taken, and
-// answers its index, or -1 when all were inserted; any other failure is
-// an error.
+// orderedBatch bounds the documents of an ordered insert. The embedded
+// FerretDB (1.24) inserts a command's documents in batches of 100 and,
+// ordered, stops at a duplicate only within its batch: the next batch is
+// inserted all the same (handler/msg_insert.go). Each batch is a
+// transaction of its own anyway, so commands of 100 cost little more.
+const orderedBatch = 100
+
+// insertOrdered inserts docs (at most orderedBatch) in order until one's
+// key is taken, and answers its index, or -1 when all were inserted; any
+// other failure is an error.
 func insertOrdered(ctx context.Context, col *mongo.Collection, docs []any) (int, error) {
 	_, err := col.InsertMany(ctx, docs)
 	if err == nil {

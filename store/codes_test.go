@@ -183,3 +183,37 @@ func TestClaimFeaturesWithCodes(t *testing.T) {
 		t.Errorf("asked again: %v (%v), want %s %s", again, err, codes[0], codes[2])
 	}
 }
+
+// A claim of many features that stops at a taken id near the start goes
+// on after it: the embedded backend stops an ordered insert only within
+// a batch of its own, so the store sends batches no larger.
+func TestClaimManyAfterATakenID(t *testing.T) {
+	s := MustOpenStore(t)
+	ctx := context.Background()
+	const village, short = "360803101201", "201"
+	if _, _, err := s.ClaimFeatures(ctx, village, short, []string{"f-000"}, []string{"op-first"}); err != nil {
+		t.Fatal(err)
+	}
+	s.ForgetRefs()
+	var ids, ops []string
+	for i := range 120 {
+		ids, ops = append(ids, fmt.Sprintf("f-%03d", i)), append(ops, fmt.Sprintf("op-%03d", i))
+	}
+	taken, codes, err := s.ClaimFeatures(ctx, village, short, ids, ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if taken[0] == nil || taken[0].CreateOp != "op-first" {
+		t.Errorf("f-000: taken %+v, want by op-first", taken[0])
+	}
+	seen := map[string]bool{}
+	for i := 1; i < len(ids); i++ {
+		if taken[i] != nil || codes[i] == "" || seen[codes[i]] {
+			t.Fatalf("%s: taken %+v, code %q (repeated: %v)", ids[i], taken[i], codes[i], seen[codes[i]])
+		}
+		seen[codes[i]] = true
+		if ref, err := s.FindCode(ctx, codes[i]); err != nil || ref.Feature != ids[i] {
+			t.Fatalf("%s: code %s leads to %+v (%v)", ids[i], codes[i], ref, err)
+		}
+	}
+}
