@@ -107,6 +107,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("move the features' codes: %w", err)
 	}
 	if s.embedded {
+		// Claims and codes are read by _id from the first create on (a
+		// village's first code looks past its counter): made now, the
+		// collection is indexed at once, not at the first sweep after it
+		// has filled (see idIndexer).
+		if err := s.db.CreateCollection(ctx, colFeatureIDs); err != nil && !isNamespaceExists(err) {
+			s.Close(context.Background())
+			return nil, fmt.Errorf("create %s: %w", colFeatureIDs, err)
+		}
 		if s.ids, err = startIDIndexer(ctx, s.sqliteDir, cfg.DB, s.log.Warn); err != nil {
 			s.Close(context.Background())
 			return nil, err
