@@ -86,7 +86,9 @@ func (s *Server) featuresByCode(c *fiber.Ctx) error {
 		if err != nil && !(cunjie.ErrorCode(err) == cunjie.ENOTFOUND) {
 			return err
 		}
-		if err == nil && !f.Deleted {
+		// A code given back that a failure left behind leads to a
+		// feature with another code.
+		if err == nil && !f.Deleted && f.Code == code {
 			fs = append(fs, f)
 		}
 	}

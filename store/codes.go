@@ -18,23 +18,24 @@ import (
 
 // A feature's code (一户一码) is "<village's short code>-<serial>", e.g.
 // 201-0042: printed on its label, read aloud, searched for. Codes are kept
-// in feature_ids beside the features' claims, as two more kinds of
-// document, all read by _id only (the embedded backend scans a whole
-// table for any other filter):
-//   - a feature's claim (_id = the feature's id; see ClaimFeatures);
-//   - a code's (_id = "code:" + the code) names its feature: the unique
-//     insert of it is what takes a code, so two instances on one store
-//     never both take one, whatever else the backend makes atomic;
-//   - a feature's link (_id = "of:" + the feature) names its code, so a
-//     feature asked for a code again (a replayed create, a migration run
-//     twice, two instances migrating at once) keeps the one it has.
+// in feature_ids beside the features' claims, all read by _id only (the
+// embedded backend scans a whole table for any other filter):
+//   - a code's document (_id = "code:" + the code) names its feature: the
+//     unique insert of it is what takes a code, so two instances on one
+//     store never both take one, whatever else the backend makes atomic;
+//   - a feature's claim (_id = the feature's id; see ClaimFeatures) names
+//     the code given with it, inserted after the code's document;
+//   - a feature claimed without a code (before 2026-12, or by a caller
+//     that gave none) gets it later by a link (_id = "of:" + the feature)
+//     that names its code.
 //
-// Ids have no ':', so the three never meet. In one collection, a commit's
-// claims, codes and links are one ordered insert (each claim before its
-// code, each code before its link): a create used to cost a command for
-// each of the three (BenchmarkSingleWrites). Codes were kept in
-// feature_codes and links in feature_code_of until 2026-12; Open moves
-// them.
+// A feature asked for a code again (a replayed create, a migration run
+// twice, two instances migrating at once) keeps the one its claim or its
+// link names: both are inserted once. Ids have no ':', so the three never
+// meet, and in one collection a commit's codes and claims are one ordered
+// insert: a create used to cost a command for its claim, its code and its
+// link each (BenchmarkSingleWrites). Codes were kept in feature_codes and
+// links in feature_code_of until 2026-12; Open moves them.
 const (
 	colLegacyCodes  = "feature_codes"
 	colLegacyCodeOf = "feature_code_of"
@@ -60,46 +61,78 @@ func (s *Store) keys() *mongo.Collection { return s.db.Collection(colFeatureIDs)
 // FeatureCode gives feature id of village a code with prefix short, or
 // answers the one it has.
 func (s *Store) FeatureCode(ctx context.Context, village, short, id string) (string, error) {
-	col := s.keys()
-	var have featureLinkDoc
-	err := col.FindOne(ctx, bson.M{"_id": linkKey(id)}).Decode(&have)
-	if err == nil {
-		return have.Code, nil
-	}
-	if !errors.Is(err, mongo.ErrNoDocuments) {
-		return "", err
+	if code, err := s.codeOf(ctx, id); code != "" || err != nil {
+		return code, err
 	}
 	code, err := s.takeCode(ctx, village, short, id)
 	if err != nil {
 		return "", err
 	}
+	col := s.keys()
 	_, err = col.InsertOne(ctx, featureLinkDoc{ID: linkKey(id), Code: code})
 	if mongo.IsDuplicateKeyError(err) {
 		// Another writer gave the feature its code first: that one
 		// stands, and the code taken here is given back.
+		var have featureLinkDoc
 		if err := col.FindOne(ctx, bson.M{"_id": linkKey(id)}).Decode(&have); err != nil {
 			return "", err
 		}
 		if have.Code != code {
-			_, _ = col.DeleteOne(ctx, bson.M{"_id": codeKey(code)})
+			s.giveBack(ctx, code)
 		}
 		return have.Code, nil
 	}
 	return code, err
 }
 
+// codeOf answers the code feature id has, by its claim or its link, or "".
+func (s *Store) codeOf(ctx context.Context, id string) (string, error) {
+	ref, err := s.FeatureRef(ctx, id)
+	if err == nil && ref.Code != "" {
+		return ref.Code, nil
+	}
+	if err != nil && cunjie.ErrorCode(err) != cunjie.ENOTFOUND {
+		return "", err
+	}
+	var have featureLinkDoc
+	err = s.keys().FindOne(ctx, bson.M{"_id": linkKey(id)}).Decode(&have)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return "", nil
+	}
+	return have.Code, err
+}
+
 // FeatureCodes gives each of ids (features of village) a code with prefix
 // short, or answers the one it has, in order: the codes of features
-// claimed before (see ClaimFeatures).
+// claimed without one (see ClaimFeatures). A feature whose claim names a
+// code keeps it.
 func (s *Store) FeatureCodes(ctx context.Context, village, short string, ids []string) ([]string, error) {
-	_, codes, err := s.insertKeys(ctx, village, short, ids, nil)
+	codes := make([]string, len(ids))
+	var need []string
+	var at []int
+	for i, id := range ids {
+		ref, err := s.FeatureRef(ctx, id)
+		if err != nil && cunjie.ErrorCode(err) != cunjie.ENOTFOUND {
+			return nil, err
+		}
+		if codes[i] = ref.Code; codes[i] == "" {
+			need, at = append(need, id), append(at, i)
+		}
+	}
+	_, got, err := s.insertKeys(ctx, village, short, need, nil)
+	for k, i := range at {
+		if err == nil {
+			codes[i] = got[k]
+		}
+	}
 	return codes, err
 }
 
 // ClaimFeatures records new features' ids with their village and creating
 // ops and, if short is not empty, gives each it claims a code with that
 // prefix, all in one command. The answer has one entry per id: nil, or
-// the existing FeatureRef when the id is taken (and then no code).
+// the existing FeatureRef when the id is taken (and then the code its
+// claim names, if any, and if it was this op's).
 func (s *Store) ClaimFeatures(ctx context.Context, village, short string, ids, ops []string) ([]*FeatureRef, []string, error) {
 	return s.insertKeys(ctx, village, short, ids, ops)
 }
@@ -107,12 +140,16 @@ func (s *Store) ClaimFeatures(ctx context.Context, village, short string, ids, o
 // insertKeys claims ids (if ops is not nil) and gives them codes (if short
 // is not empty). The serials are reserved in memory (on a shared store
 // with one increment, one more command) and everything inserted in one
-// ordered insert, each feature's claim, code and link in that order: a
-// phone's backlog of hundreds of bins, or the demo, would otherwise take
-// commands by the feature. Where the insert stops on a duplicate it goes on after that
-// feature: a taken id is answered as such; a code taken meanwhile, or a
-// link already there (a feature that had a code: a replay), sends the
-// feature the one-by-one way of FeatureCode, which decides it as ever.
+// ordered insert: the codes' documents, then the claims naming them (or,
+// without claims, the links): a phone's backlog of hundreds of bins, or
+// the demo, would otherwise take commands by the feature. Each kind's keys
+// go together, so that a batch changes few of the index's pages
+// (interleaved, they took 80 % longer to insert: BenchmarkIngest). Where
+// the insert stops on a duplicate it goes on after that document:
+// a taken id gives its code back and is answered as taken; a code taken
+// meanwhile sends the feature the one-by-one way (takeCode); a link
+// already there (a feature that had a code) gives the code back and
+// answers the one it had.
 func (s *Store) insertKeys(ctx context.Context, village, short string, ids, ops []string) ([]*FeatureRef, []string, error) {
 	taken := make([]*FeatureRef, len(ids))
 	codes := make([]string, len(ids))
@@ -125,7 +162,7 @@ func (s *Store) insertKeys(ctx context.Context, village, short string, ids, ops 
 		// command, and takes no serial.
 		for i, id := range ids {
 			if ref, ok := s.refs.get(id); ok {
-				taken[i] = &ref
+				taken[i], codes[i] = &ref, ownCode(ref, ops[i])
 			}
 		}
 	}
@@ -145,31 +182,25 @@ func (s *Store) insertKeys(ctx context.Context, village, short string, ids, ops 
 			first = last - n + 1
 		}
 	}
-	// Claims, then codes, then links: each feature's in that order, and
-	// each kind's keys close together, so that a batch of them changes
-	// few of the index's pages (interleaved, they took 80 % longer to
-	// insert: BenchmarkIngest).
-	var claims, codeDocs, links []any
-	var claimed, coded []int
+	var codeDocs, named []any // the codes', then the claims' or links'
+	var coded, claimed []int  // their features' indexes in ids
 	for i, id := range ids {
 		if taken[i] != nil {
 			continue
 		}
-		if claim {
-			claims, claimed = append(claims, featureIDDoc{ID: id, Village: village, Op: ops[i]}), append(claimed, i)
-		}
 		if code {
 			codes[i] = codeText(short, first)
 			first++
-			codeDocs = append(codeDocs, featureCodeDoc{ID: codeKey(codes[i]), Feature: id, Village: village})
-			links = append(links, featureLinkDoc{ID: linkKey(id), Code: codes[i]})
-			coded = append(coded, i)
+			codeDocs, coded = append(codeDocs, featureCodeDoc{ID: codeKey(codes[i]), Feature: id, Village: village}), append(coded, i)
+		}
+		if claim {
+			named, claimed = append(named, featureIDDoc{ID: id, Village: village, Op: ops[i], Code: codes[i]}), append(claimed, i)
+		} else {
+			named, claimed = append(named, featureLinkDoc{ID: linkKey(id), Code: codes[i]}), append(claimed, i)
 		}
 	}
-	docs := slices.Concat(claims, codeDocs, links)
-	owner := slices.Concat(claimed, coded, coded) // the index in ids of each doc
+	docs, owner := slices.Concat(codeDocs, named), slices.Concat(coded, claimed)
 	col := s.keys()
-	var slow []int
 	for from := 0; from < len(docs); {
 		chunk := docs[from:min(from+orderedBatch, len(docs))]
 		stop, err := insertOrdered(ctx, col, chunk)
@@ -183,44 +214,67 @@ func (s *Store) insertKeys(ctx context.Context, village, short string, ids, ops 
 		at := from + stop
 		i := owner[at]
 		switch doc := docs[at].(type) {
+		case featureCodeDoc:
+			// The code is another's: the feature takes one the slow way,
+			// which its claim or link, still to come, names.
+			if codes[i], err = s.takeCode(ctx, village, short, ids[i]); err != nil {
+				return nil, nil, err
+			}
+			for k := at + 1; k < len(docs); k++ {
+				if owner[k] != i {
+					continue
+				}
+				switch d := docs[k].(type) {
+				case featureIDDoc:
+					d.Code = codes[i]
+					docs[k] = d
+				case featureLinkDoc:
+					d.Code = codes[i]
+					docs[k] = d
+				}
+			}
 		case featureIDDoc:
+			// The id is taken: the code is given back.
 			ref, err := s.FeatureRef(ctx, doc.ID)
 			if err != nil {
 				return nil, nil, err
 			}
-			taken[i], codes[i] = &ref, ""
+			s.giveBack(ctx, doc.Code)
+			taken[i], codes[i] = &ref, ownCode(ref, ops[i])
 		case featureLinkDoc:
-			// The feature had its code already: that one stands, and the
-			// code taken here is given back.
-			_, _ = col.DeleteOne(ctx, bson.M{"_id": codeKey(codes[i])})
-			slow = append(slow, i)
-		default: // the code is another's
-			slow = append(slow, i)
-		}
-		// The feature's other documents are left out; the insert goes on.
-		from = at + 1
-		rest, restOwner := docs[:from], owner[:from]
-		for k := from; k < len(docs); k++ {
-			if owner[k] != i {
-				rest, restOwner = append(rest, docs[k]), append(restOwner, owner[k])
+			// The feature had a code: that one stands.
+			s.giveBack(ctx, doc.Code)
+			if codes[i], err = s.codeOf(ctx, ids[i]); err != nil {
+				return nil, nil, err
 			}
 		}
-		docs, owner = rest, restOwner
-	}
-	for _, i := range slow {
-		var err error
-		if codes[i], err = s.FeatureCode(ctx, village, short, ids[i]); err != nil {
-			return nil, nil, err
-		}
+		from = at + 1
 	}
 	if claim {
 		for i, id := range ids {
 			if taken[i] == nil {
-				s.refs.put(id, FeatureRef{Village: village, CreateOp: ops[i]})
+				s.refs.put(id, FeatureRef{Village: village, CreateOp: ops[i], Code: codes[i]})
 			}
 		}
 	}
 	return taken, codes, nil
+}
+
+// ownCode is the code of a claim taken, if op made it: a replay keeps it.
+func ownCode(ref FeatureRef, op string) string {
+	if ref.CreateOp == op {
+		return ref.Code
+	}
+	return ""
+}
+
+// giveBack frees a code taken for a feature that did not keep it. A code
+// not given back (the command failing) is a gap in the serials and leads
+// to a feature with another code: FindCode users check the feature's.
+func (s *Store) giveBack(ctx context.Context, code string) {
+	if code != "" {
+		_, _ = s.keys().DeleteOne(ctx, bson.M{"_id": codeKey(code)})
+	}
 }
 
 // orderedBatch bounds the documents of an ordered insert. The embedded

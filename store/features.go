@@ -31,6 +31,9 @@ type featureIDDoc struct {
 	ID      string `bson:"_id"`
 	Village string `bson:"village"`
 	Op      string `bson:"op"`
+	// Code is the feature's label code, given with its claim (claims
+	// made before 2026-12 have none; see FeatureCode).
+	Code string `bson:"code,omitempty"`
 }
 
 type pointDoc struct {
@@ -264,6 +267,7 @@ func (d *featureDoc) toDomain() *cunjie.Feature {
 type FeatureRef struct {
 	Village  string
 	CreateOp string
+	Code     string // given with the claim, if it was
 }
 
 // FeatureRef finds the village of feature id. Returns ENOTFOUND.
@@ -275,7 +279,7 @@ func (s *Store) FeatureRef(ctx context.Context, id string) (FeatureRef, error) {
 	if err := s.db.Collection(colFeatureIDs).FindOne(ctx, bson.M{"_id": id}).Decode(&d); err != nil {
 		return FeatureRef{}, notFound(err, "feature")
 	}
-	ref := FeatureRef{Village: d.Village, CreateOp: d.Op}
+	ref := FeatureRef{Village: d.Village, CreateOp: d.Op, Code: d.Code}
 	s.refs.put(id, ref)
 	return ref, nil
 }

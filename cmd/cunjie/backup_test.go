@@ -402,3 +402,24 @@ func backupUnderWrites(t *testing.T, m *Main, admin *client) {
 	}
 	t.Logf("%d villages' snapshots match their features", checked)
 }
+
+// docIDs answers the ids of a collection's documents.
+func docIDs(t *testing.T, st *store.Store, collection string) []string {
+	t.Helper()
+	ctx := context.Background()
+	cur, err := st.DB().Collection(collection).Find(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		ids[i] = d.ID
+	}
+	return ids
+}

@@ -94,6 +94,6 @@ func TestTwoInstancesCodes(t *testing.T) {
 	codes, links := codeDocs(t, st)
 	st.Close(ctx)
 	if codes != len(seen) || links != len(seen) {
-		t.Fatalf("%d codes stored and %d linked for %d features", codes, links, len(seen))
+		t.Fatalf("%d codes stored and %d named by their features for %d features", codes, links, len(seen))
 	}
 }

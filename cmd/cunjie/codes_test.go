@@ -73,6 +73,16 @@ func TestCodesUniqueUnderConcurrentCreates(t *testing.T) {
 			t.Fatalf("code %s finds %v, want %s", m.code, got, m.id)
 		}
 	}
+	// A code given back that a failure left in the store leads nowhere:
+	// its feature has another code.
+	stray := first.code[:4] + "9999"
+	if _, err := tw.m.Store.DB().Collection("feature_ids").InsertOne(context.Background(),
+		bson.M{"_id": "code:" + stray, "feature": first.id, "village": first.village}); err != nil {
+		t.Fatal(err)
+	}
+	if got := tw.insp.must(200, "GET", "/api/v1/features?code="+stray, nil).Map()["features"].([]any); len(got) != 0 {
+		t.Fatalf("a code left behind finds %v", got)
+	}
 }
 
 // Features stored before codes existed get one each at the next start,
@@ -152,42 +162,33 @@ func TestCodeMigrationExactlyOnce(t *testing.T) {
 	}
 	defer st.Close(ctx)
 	if codes, links := codeDocs(t, st); codes != len(ids) || links != len(ids) {
-		t.Fatalf("%d codes taken and %d linked for %d features: the migration took some twice", codes, links, len(ids))
+		t.Fatalf("%d codes taken and %d named by their features for %d features: the migration took some twice", codes, links, len(ids))
 	}
 }
 
-// codeDocs counts the codes taken and the features' links to their codes
-// (kept in feature_ids, beside the features' claims).
-func codeDocs(t *testing.T, st *store.Store) (codes, links int) {
-	t.Helper()
-	for _, id := range docIDs(t, st, "feature_ids") {
-		switch {
-		case strings.HasPrefix(id, "code:"):
-			codes++
-		case strings.HasPrefix(id, "of:"):
-			links++
-		}
-	}
-	return codes, links
-}
-
-// docIDs answers the ids of a collection's documents.
-func docIDs(t *testing.T, st *store.Store, collection string) []string {
+// codeDocs counts the codes taken and the features that name theirs (by
+// their id's claim, or by a link), kept in feature_ids.
+func codeDocs(t *testing.T, st *store.Store) (codes, named int) {
 	t.Helper()
 	ctx := context.Background()
-	cur, err := st.DB().Collection(collection).Find(ctx, bson.D{})
+	cur, err := st.DB().Collection("feature_ids").Find(ctx, bson.D{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var docs []struct {
-		ID string `bson:"_id"`
+		ID   string `bson:"_id"`
+		Code string `bson:"code"`
 	}
 	if err := cur.All(ctx, &docs); err != nil {
 		t.Fatal(err)
 	}
-	ids := make([]string, len(docs))
-	for i, d := range docs {
-		ids[i] = d.ID
+	for _, d := range docs {
+		switch {
+		case strings.HasPrefix(d.ID, "code:"):
+			codes++
+		case d.Code != "": // a claim or a link ("of:<feature>")
+			named++
+		}
 	}
-	return ids
+	return codes, named
 }
