@@ -21,10 +21,10 @@ type Create struct {
 
 // Create stores new features, answering one Outcome per create in order.
 // A village's creates are committed with those other requests queue for
-// it meanwhile (see createInVillage): their ids are claimed in one
-// command, their codes taken in one more and the features stored in a
-// third. That is what makes a phone's backlog of hundreds of new bins
-// arrive in seconds, and four phones sending a bin each share commands.
+// it meanwhile (see createInVillage): their codes taken and their ids
+// claimed in one command, the features stored in a second. That is what
+// makes a phone's backlog of hundreds of new bins arrive in seconds, and
+// four phones sending a bin each share commands.
 func (w *Writer) Create(ctx context.Context, u *cunjie.User, cs []Create) []FeatureOutcome {
 	out := make([]FeatureOutcome, len(cs))
 	byVillage := map[string][]int{}
@@ -92,9 +92,9 @@ func (w *Writer) replayCreate(ctx context.Context, c Create) FeatureOutcome {
 // the creates other requests queued for the village meanwhile: whoever
 // takes the village's lock commits every create waiting for it (group
 // commit). The store takes one writer at a time, and a create costs
-// three commands however few features it holds, so four phones sending
-// one bin each share the commands of one create instead of queueing for
-// four (BenchmarkSingleWrites). The ids are claimed in the group too: a
+// two commands however few features it holds, so four phones sending one
+// bin each share the commands of one create instead of queueing for four
+// (BenchmarkSingleWrites). The ids are claimed in the group too: a
 // request's claim made on its own, before it queued, was one more
 // command its group did not share. It answers the creates whose ids are
 // claimed elsewhere, for the caller to answer.
