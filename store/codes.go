@@ -120,12 +120,13 @@ func (s *Store) FeatureCodes(ctx context.Context, village, short string, ids []s
 		}
 	}
 	_, got, err := s.insertKeys(ctx, village, short, need, nil)
-	for k, i := range at {
-		if err == nil {
-			codes[i] = got[k]
-		}
+	if err != nil {
+		return nil, err
 	}
-	return codes, err
+	for k, i := range at {
+		codes[i] = got[k]
+	}
+	return codes, nil
 }
 
 // ClaimFeatures records new features' ids with their village and creating
