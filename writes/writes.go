@@ -92,7 +92,8 @@ type Writer struct {
 	prepare func(ctx context.Context, u *cunjie.User, fs []*cunjie.Feature)
 	prefix  func(village string) string
 	snaps   snapshots
-	queued  createQueues
+	creates villageQueues[*createBatch]
+	changes villageQueues[*changeBatch]
 }
 
 // backend is what differs between one process and several on one store.

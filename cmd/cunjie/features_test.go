@@ -3,10 +3,12 @@ package main
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb"
 
@@ -543,5 +545,84 @@ func TestConcurrentCreatesOneVillage(t *testing.T) {
 	ch := tw.insp.must(200, "GET", "/api/v1/changes?village="+tw.v1, nil).Map()
 	if fs := ch["features"].([]any); len(fs) != n {
 		t.Errorf("changes list %d features, want %d", len(fs), n)
+	}
+}
+
+// TestConcurrentEventsOneVillage sends events to the features of one
+// village from many clients at once, each event twice with its op, as
+// phones retrying over a bad line do: changes waiting for the village are
+// committed together (group commit; a feature two waiting requests change
+// goes in the next commit), and each event must still be applied once,
+// its retry answered as a duplicate, and every feature's history hold
+// each of its events once.
+func TestConcurrentEventsOneVillage(t *testing.T) {
+	tw := newTown(t)
+	const features, perFeature = 6, 8
+	var ids []string
+	for i := range features {
+		id := fmt.Sprintf("ge-%02d", i)
+		tw.insp.must(201, "PUT", "/api/v1/features/"+id, map[string]any{"opId": "op-" + id, "kind": "bin", "location": tw.pointIn(t, tw.v1)})
+		ids = append(ids, id)
+	}
+	type req struct{ feature, op string }
+	var reqs []req
+	for _, id := range ids {
+		for k := range perFeature {
+			op := fmt.Sprintf("%s-ev-%d", id, k)
+			reqs = append(reqs, req{id, op}, req{id, op})
+		}
+	}
+	pointRng.Shuffle(len(reqs), func(i, j int) { reqs[i], reqs[j] = reqs[j], reqs[i] })
+	at := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
+	var mu sync.Mutex
+	results := map[string][]string{} // op -> "applied" or "duplicate", per answer
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := int(next.Add(1)) - 1; k < len(reqs); k = int(next.Add(1)) - 1 {
+				q := reqs[k]
+				r, err := tw.insp.tryDo("POST", "/api/v1/features/"+q.feature+"/events",
+					map[string]any{"opId": q.op, "id": "e-" + q.op, "type": "emptied", "at": at})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if r.Status >= 300 {
+					t.Errorf("%s: %d %s", q.op, r.Status, r.Body)
+					return
+				}
+				result := "applied"
+				if h := r.Header.Get("X-Cunjie-Result"); h != "" {
+					result = h
+				}
+				mu.Lock()
+				results[q.op] = append(results[q.op], result)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	for op, rs := range results {
+		slices.Sort(rs)
+		if !slices.Equal(rs, []string{"applied", "duplicate"}) {
+			t.Errorf("%s answered %v, want applied once and duplicate once", op, rs)
+		}
+	}
+	for _, id := range ids {
+		evs := tw.insp.must(200, "GET", "/api/v1/features/"+id+"/events", nil).Map()["events"].([]any)
+		seen := map[string]bool{}
+		for _, e := range evs {
+			eid := e.(map[string]any)["id"].(string)
+			if seen[eid] {
+				t.Errorf("%s: event %s twice in its history", id, eid)
+			}
+			seen[eid] = true
+		}
+		if len(seen) != perFeature {
+			t.Errorf("%s: %d events in its history, want %d", id, len(seen), perFeature)
+		}
 	}
 }
