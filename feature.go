@@ -57,8 +57,9 @@ type Feature struct {
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedBy string    `json:"updatedBy"`
 	UpdatedAt time.Time `json:"updatedAt"`
-	// Events holds the latest few events; the full history is kept apart.
-	Events []Event `json:"events"`
+	// Events holds the latest few events, packed; the full history is
+	// kept apart.
+	Events Events `json:"events"`
 	// Ops are the hashed ids of the latest writes applied to the feature
 	// (newest last), to answer a replay as a duplicate.
 	Ops []OpHash `json:"-"`

@@ -229,22 +229,17 @@ func (s *Server) eventChange(ctx context.Context, u *cunjie.User, featureID stri
 				next.Attrs = after
 				next.Version = cur.Version + 1
 			}
-			ev.Feature = cur.ID // the same text: share it, not the request's copy
-			next.Events = latestEvents(cur.Events, ev)
+			next.Events = latestEvents(cur, ev)
 			return nil
 		}}, nil
 }
 
-// latestEvents returns a feature's inline events with ev added, in time
-// order, the latest cunjie.LatestEvents of them, in a new slice of exactly
-// that length (see writes.KeepLast).
-func latestEvents(events []cunjie.Event, ev cunjie.Event) []cunjie.Event {
-	all := append(append(make([]cunjie.Event, 0, len(events)+1), events...), ev)
+// latestEvents returns f's inline events with ev added, in time order,
+// the latest cunjie.LatestEvents of them.
+func latestEvents(f *cunjie.Feature, ev cunjie.Event) cunjie.Events {
+	all := append(f.Events.Slice(), ev)
 	sort.SliceStable(all, func(i, j int) bool { return all[i].At.Before(all[j].At) })
-	if len(all) <= cunjie.LatestEvents {
-		return all
-	}
-	return slices.Clone(all[len(all)-cunjie.LatestEvents:])
+	return cunjie.PackEvents(f.ID, all[max(0, len(all)-cunjie.LatestEvents):])
 }
 
 // eventExists says whether feature f has an event with the id of ev. The
@@ -253,10 +248,12 @@ func latestEvents(events []cunjie.Event, ev cunjie.Event) []cunjie.Event {
 // of the same event (an event keeps its time) would be among them, and
 // the full history, a read that grows with it, is not needed.
 func (s *Server) eventExists(ctx context.Context, f *cunjie.Feature, ev *cunjie.Event) bool {
-	if slices.ContainsFunc(f.Events, func(e cunjie.Event) bool { return e.ID == ev.ID }) {
-		return true
+	for e := range f.Events.All() {
+		if e.ID == ev.ID {
+			return true
+		}
 	}
-	if len(f.Events) < cunjie.LatestEvents || ev.At.After(f.Events[0].At) {
+	if oldest, ok := f.Events.First(); f.Events.Len() < cunjie.LatestEvents || ev.At.After(oldest.At) || !ok {
 		return false
 	}
 	events, _, err := s.store.History(ctx, f.ID, f.Changes)

@@ -249,17 +249,14 @@ func (w *jsonBuf) location(l *cunjie.Location) {
 }
 
 // events writes a feature's latest events as cunjie.Event encodes.
-func (w *jsonBuf) events(es []cunjie.Event) {
-	if es == nil {
-		w.raw("null")
-		return
-	}
+func (w *jsonBuf) events(es cunjie.Events) {
 	w.b = append(w.b, '[')
-	for i := range es {
-		e := &es[i]
-		if i > 0 {
+	first := true
+	for e := range es.All() {
+		if !first {
 			w.b = append(w.b, ',')
 		}
+		first = false
 		w.raw(`{"id":`)
 		w.str(e.ID)
 		w.raw(`,"feature":`)

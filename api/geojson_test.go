@@ -60,7 +60,7 @@ func awkwardFeature(i int) *cunjie.Feature {
 		f.Attrs = nil
 	case 1:
 		f.Attrs = map[string]any{}
-		f.Photos, f.Events = []string{}, []cunjie.Event{}
+		f.Photos = []string{}
 	case 2:
 		f.Attrs["list"] = []any{"x", 1.5, nil}
 		f.Attrs["int"] = 7
@@ -69,6 +69,7 @@ func awkwardFeature(i int) *cunjie.Feature {
 	case 3:
 		f.Flags = cunjie.Flags{PossibleDuplicate: s(5), PhotosPending: []string{}}
 	}
+	var events []cunjie.Event
 	for j := range i % 3 {
 		e := cunjie.Event{ID: s(j), Feature: s(j + 1), Type: s(j + 2), At: at.Add(time.Duration(j) * time.Hour), Note: s(j + 3),
 			Photos: []string{s(j + 4)}, Status: s(j + 5), By: s(j + 6), Stored: at.UTC()}
@@ -76,8 +77,9 @@ func awkwardFeature(i int) *cunjie.Feature {
 			e.Location = &cunjie.Location{Lon: fl(j), Lat: fl(j + 1), Accuracy: fl(j + 5)}
 			e.Photos = nil
 		}
-		f.Events = append(f.Events, e)
+		events = append(events, e)
 	}
+	f.Events = cunjie.PackEvents(f.ID, events)
 	return f
 }
 
@@ -124,7 +126,7 @@ func TestGeoFeatureRefusesWhatLibraryRefuses(t *testing.T) {
 		{ID: "inf", Location: cunjie.Location{Accuracy: math.Inf(1)}},
 		{ID: "year", UpdatedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
 		{ID: "attr", Attrs: map[string]any{"x": math.Inf(-1)}},
-		{ID: "event", Events: []cunjie.Event{{Location: &cunjie.Location{Lat: math.NaN()}}}},
+		{ID: "event", Events: cunjie.PackEvents("event", []cunjie.Event{{Location: &cunjie.Location{Lat: math.NaN()}}})},
 	}
 	for _, f := range bad {
 		if _, err := directFeature(f); err == nil {

@@ -71,7 +71,7 @@ func toGeoFeature(f *cunjie.Feature) GeoFeature {
 		Geometry: GeoPoint{Type: "Point", Coordinates: [2]float64{f.Location.Lon, f.Location.Lat}},
 		Properties: &FeatureProps{Kind: f.Kind, Village: f.Village, Code: f.Code, Status: f.Attrs[cunjie.StatusAttr(f.Kind)], Attrs: f.Attrs,
 			Flags: f.Flags, Photos: f.Photos, Version: f.Version, Accuracy: f.Location.Accuracy,
-			UpdatedAt: f.UpdatedAt, Events: f.Events}}
+			UpdatedAt: f.UpdatedAt, Events: f.Events.Slice()}}
 }
 
 // featureFilter reads kind=, status= and flag= into one predicate.

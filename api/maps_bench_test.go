@@ -25,7 +25,7 @@ func benchVillage() []*cunjie.Feature {
 		fs = append(fs, &cunjie.Feature{ID: fmt.Sprintf("t-360803102202-%05d", i), Village: "360803102202", Kind: kind,
 			Location: cunjie.Location{Lon: 114.81234567 + float64(i)*1e-5, Lat: 27.0123456 + float64(i)*1e-5, Accuracy: 5},
 			Attrs:    attrs, Photos: []string{}, Version: 1, Seq: int64(i + 1), CreatedBy: "bench", CreatedAt: at,
-			UpdatedBy: "bench", UpdatedAt: at, Events: []cunjie.Event{}})
+			UpdatedBy: "bench", UpdatedAt: at})
 	}
 	return fs
 }

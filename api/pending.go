@@ -15,7 +15,7 @@ import (
 func (s *Server) markPendingPhotos(ctx context.Context, u *cunjie.User, fs []*cunjie.Feature) {
 	for _, f := range fs {
 		ids := slices.Clone(f.Photos)
-		for _, e := range f.Events {
+		for e := range f.Events.All() {
 			ids = append(ids, e.Photos...)
 		}
 		slices.Sort(ids)

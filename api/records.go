@@ -154,7 +154,7 @@ func (s *Server) putFeatures(ctx context.Context, u *cunjie.User, ids []string, 
 		now := s.now().UTC().Truncate(time.Millisecond)
 		f := &cunjie.Feature{ID: ids[i], Village: village, Kind: w.Kind, Location: *w.Location, Attrs: attrs,
 			Photos: nonNil(w.Photos), Version: 1, CreatedBy: u.Username, CreatedAt: now, UpdatedBy: u.Username,
-			UpdatedAt: now, Events: []cunjie.Event{}, Ops: []cunjie.OpHash{cunjie.HashOp(w.OpID)}}
+			UpdatedAt: now, Ops: []cunjie.OpHash{cunjie.HashOp(w.OpID)}}
 		f.Flags.OutsideVillage = outside
 		f.Flags.LowAccuracy = w.Location.Accuracy > cunjie.LowAccuracyM
 		run = append(run, writes.Create{Op: w.OpID, Feature: f})
@@ -234,7 +234,7 @@ func (s *Server) updateFeature(ctx context.Context, u *cunjie.User, id string, w
 			// and among its latest events.
 			ev := correction(u, cur, attrs, w, s.now())
 			*events = append(*events, ev)
-			next.Events = latestEvents(cur.Events, ev)
+			next.Events = latestEvents(cur, ev)
 		}
 		return nil
 	}

@@ -24,19 +24,21 @@ func TestRecentListsHoldNoSpareCapacity(t *testing.T) {
 	}
 
 	at := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
-	var events []cunjie.Event
+	f := &cunjie.Feature{ID: "f1"}
 	for i := range 8 {
-		events = latestEvents(events, cunjie.Event{ID: string(rune('a' + i)), At: at.Add(time.Duration(i) * time.Hour)})
-		// The size class of 5 events holds 5; fewer may round up a little.
-		if len(events) != min(i+1, cunjie.LatestEvents) || cap(events) > cunjie.LatestEvents {
-			t.Fatalf("after %d events: len %d cap %d", i+1, len(events), cap(events))
+		f.Events = latestEvents(f, cunjie.Event{ID: string(rune('a' + i)), At: at.Add(time.Duration(i) * time.Hour)})
+		if f.Events.Len() != min(i+1, cunjie.LatestEvents) {
+			t.Fatalf("after %d events: %d kept", i+1, f.Events.Len())
 		}
 	}
 	// An event older than every kept one is not kept.
-	events = latestEvents(events, cunjie.Event{ID: "old", At: at.Add(-time.Hour)})
-	ids := make([]string, len(events))
-	for i, e := range events {
-		ids[i] = e.ID
+	f.Events = latestEvents(f, cunjie.Event{ID: "old", At: at.Add(-time.Hour)})
+	var ids []string
+	for e := range f.Events.All() {
+		if e.Feature != "f1" {
+			t.Errorf("event %s of feature %q", e.ID, e.Feature)
+		}
+		ids = append(ids, e.ID)
 	}
 	if !slices.Equal(ids, []string{"d", "e", "f", "g", "h"}) {
 		t.Fatalf("kept events %v", ids)

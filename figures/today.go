@@ -23,7 +23,7 @@ func (t *Today) AddFeatures(fs []*cunjie.Feature, day string) {
 		if cunjie.Day(f.CreatedAt) == day {
 			t.NewFeatures++
 		}
-		for _, e := range f.Events {
+		for e := range f.Events.All() {
 			at := e.Stored
 			if at.IsZero() {
 				at = e.At

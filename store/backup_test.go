@@ -65,14 +65,14 @@ func fillForBackup(t *testing.T, s *store.Store) {
 			Attrs:    map[string]any{"capacity_l": int64(240), "status": "ok", "note": "路口东侧"},
 			Photos:   []string{}, Version: 1, Seq: int64(i + 1), CreatedBy: "admin", CreatedAt: now,
 			UpdatedBy: "admin", UpdatedAt: now, Ops: []cunjie.OpHash{cunjie.HashOp(op)},
-			Events: []cunjie.Event{{ID: fmt.Sprintf("e-%d", i), Type: "inspect", At: now, Status: "ok", By: "admin",
-				Stored: now, Photos: []string{"p-1"}, Location: &cunjie.Location{Lon: 114.9, Lat: 27.1, Accuracy: 5}}}}
+			Events: cunjie.PackEvents(fmt.Sprintf("f-%03d", i), []cunjie.Event{{ID: fmt.Sprintf("e-%d", i), Feature: fmt.Sprintf("f-%03d", i), Type: "inspect", At: now, Status: "ok", By: "admin",
+				Stored: now, Photos: []string{"p-1"}, Location: &cunjie.Location{Lon: 114.9, Lat: 27.1, Accuracy: 5}}})}
 		fs = append(fs, f)
 		_, _, err := s.ClaimFeatures(ctx, village, "", []string{f.ID}, []string{op})
 		must(err)
 		_, err = s.InsertFeatures(ctx, village, []*cunjie.Feature{f})
 		must(err)
-		must(s.InsertHistory(ctx, []store.HistoryEntry{{Feature: f.ID, Change: 0, Events: f.Events, Audit: []cunjie.AuditEntry{{Op: op, Action: "create", By: "admin", At: now,
+		must(s.InsertHistory(ctx, []store.HistoryEntry{{Feature: f.ID, Change: 0, Events: f.Events.Slice(), Audit: []cunjie.AuditEntry{{Op: op, Action: "create", By: "admin", At: now,
 			Version: 1, Changes: map[string]cunjie.Change{"attrs.status": {From: nil, To: "ok"}}}}}}))
 		_, err = s.NextSeqs(ctx, village, 1)
 		must(err)

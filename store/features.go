@@ -227,9 +227,9 @@ func featureToDoc(f *cunjie.Feature) featureDoc {
 	if d.Attrs == nil {
 		d.Attrs = bson.M{}
 	}
-	d.Events = make(inlineEvents, len(f.Events))
-	for i := range f.Events {
-		d.Events[i] = eventToDoc(&f.Events[i])
+	d.Events = make(inlineEvents, 0, f.Events.Len())
+	for e := range f.Events.All() {
+		d.Events = append(d.Events, eventToDoc(&e))
 	}
 	return d
 }
@@ -256,10 +256,11 @@ func (d *featureDoc) toDomain() *cunjie.Feature {
 			f.Attrs[k] = int64(i)
 		}
 	}
-	f.Events = make([]cunjie.Event, len(d.Events))
+	events := make([]cunjie.Event, len(d.Events))
 	for i := range d.Events {
-		f.Events[i] = d.Events[i].toDomain(d.ID)
+		events[i] = d.Events[i].toDomain(d.ID)
 	}
+	f.Events = cunjie.PackEvents(d.ID, events)
 	return f
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/cunjie/cunjie"
 )
@@ -21,7 +22,7 @@ func TestSnapshotRoundTripAndRev(t *testing.T) {
 			Location: cunjie.Location{Lon: 114.9 + float64(i)*1e-6, Lat: 27.1, Accuracy: 4},
 			Attrs:    map[string]any{"capacity_l": int64(240), "status": "ok"}, Photos: []string{},
 			Version: 1, Seq: int64(i + 1), CreatedBy: "a", CreatedAt: now, UpdatedBy: "a", UpdatedAt: now,
-			Events: []cunjie.Event{}, Ops: []cunjie.OpHash{cunjie.HashOp("op")}})
+			Ops: []cunjie.OpHash{cunjie.HashOp("op")}})
 	}
 	if err := s.SaveSnapshot(ctx, "360803101201", 7, fs); err != nil {
 		t.Fatal(err)
@@ -30,7 +31,7 @@ func TestSnapshotRoundTripAndRev(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("load: %v %v", ok, err)
 	}
-	if diff := cmp.Diff(fs, got); diff != "" {
+	if diff := cmp.Diff(fs, got, cmpopts.EquateComparable(cunjie.Events{})); diff != "" {
 		t.Fatalf("snapshot differs (-saved +loaded):\n%s", diff)
 	}
 	if _, ok, _ := s.LoadSnapshot(ctx, "360803101201", 8); ok {

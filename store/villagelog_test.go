@@ -15,7 +15,7 @@ import (
 func logFeature(id string, seq int64) *cunjie.Feature {
 	at := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
 	return &cunjie.Feature{ID: id, Village: "v1", Kind: cunjie.KindBin, Location: cunjie.Location{Lon: 114.9, Lat: 27.1},
-		Attrs: map[string]any{"status": "ok"}, Photos: []string{}, Events: []cunjie.Event{}, Version: seq, Seq: seq,
+		Attrs: map[string]any{"status": "ok"}, Photos: []string{}, Version: seq, Seq: seq,
 		CreatedBy: "a", CreatedAt: at, UpdatedBy: "a", UpdatedAt: at}
 }
 

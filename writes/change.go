@@ -261,7 +261,6 @@ func cloneFeature(f *cunjie.Feature) *cunjie.Feature {
 	c := *f
 	c.Attrs = maps.Clone(f.Attrs)
 	c.Photos = slices.Clone(f.Photos)
-	c.Events = slices.Clone(f.Events)
 	c.Ops = slices.Clone(f.Ops)
 	c.Flags.PhotosPending = slices.Clone(f.Flags.PhotosPending)
 	return &c

@@ -12,7 +12,7 @@ import (
 )
 
 // shareTexts makes what many features repeat (village, kind, authors,
-// event types, and small sets of attributes such as a bin's capacity and
+// and small sets of attributes such as a bin's capacity and
 // status) point at one copy each, as f goes into a village's index for as
 // long as the village is in memory (indexItem). Each decode of a request
 // or of the store makes its own copies otherwise (BenchmarkFeatureMemory).
@@ -24,11 +24,6 @@ func shareTexts(f *cunjie.Feature) {
 	f.Kind = cunjie.Kind(share(string(f.Kind)))
 	f.CreatedBy, f.UpdatedBy = share(f.CreatedBy), share(f.UpdatedBy)
 	f.Attrs = commonAttrs.share(f.Attrs)
-	for i := range f.Events {
-		e := &f.Events[i]
-		e.Feature = f.ID
-		e.Type, e.Status, e.By = share(e.Type), share(e.Status), share(e.By)
-	}
 }
 
 // share is the canonical copy of s.

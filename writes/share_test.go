@@ -43,14 +43,10 @@ func TestAttrSetsShareOnlyEqualSets(t *testing.T) {
 
 func TestShareTextsKeepsValues(t *testing.T) {
 	f := &cunjie.Feature{ID: "f1", Village: "v" + string([]byte("1")), Kind: "bin", CreatedBy: "ann", UpdatedBy: "bob",
-		Attrs:  map[string]any{"status": "ok"},
-		Events: []cunjie.Event{{ID: "e1", Feature: "f" + string([]byte("1")), Type: "emptied", By: "ann"}}}
+		Attrs: map[string]any{"status": "ok"}}
 	shareTexts(f)
 	if f.Village != "v1" || f.Kind != "bin" || f.CreatedBy != "ann" || f.UpdatedBy != "bob" || f.Attrs["status"] != "ok" {
 		t.Errorf("texts changed: %+v", f)
-	}
-	if e := f.Events[0]; e.Feature != "f1" || e.Type != "emptied" || e.By != "ann" {
-		t.Errorf("event changed: %+v", e)
 	}
 }
 
