@@ -81,3 +81,24 @@ func TestEventsTimesInMilliseconds(t *testing.T) {
 		t.Fatal("a decoded event shares its photos")
 	}
 }
+
+// TestEventsJSONAsEncodingJSON: the events' own JSON writer gives what
+// encoding/json gives for awkward texts and numbers.
+func TestEventsJSONAsEncodingJSON(t *testing.T) {
+	at := time.Date(2026, 12, 7, 8, 30, 0, 5_000_000, time.UTC)
+	es := []Event{{ID: "a<b>&c", Feature: "f\"1\\", Type: "bad \xff utf8 \xe2\x28", At: at,
+		Location: &Location{Lon: 1e21, Lat: -1.5e-7, Accuracy: 0.1}, Note: "tab\tnew\nline\r\x01 sep\u2028par\u2029 emoji 🚮",
+		Photos: []string{"", "胡"}, Status: "\x7f", By: "b", Stored: at.UTC()}}
+	got, err := json.Marshal(PackEvents("f\"1\\", es))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(es)
+	if string(got) != string(want) {
+		t.Fatalf("JSON\n%s\nwant\n%s", got, want)
+	}
+	bad := PackEvents("f", []Event{{ID: "e", Location: &Location{Lat: math.NaN()}}})
+	if _, err := json.Marshal(bad); err == nil {
+		t.Fatal("a NaN was written as JSON")
+	}
+}

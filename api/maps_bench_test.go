@@ -57,3 +57,25 @@ func BenchmarkVillageCollection(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkFeaturesJSON encodes features as answers and the changes feed
+// do (goccy/go-json, through cunjie.Events' MarshalJSON): the benchmark's
+// village, each feature with five events.
+func BenchmarkFeaturesJSON(b *testing.B) {
+	fs := benchVillage()
+	at := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	for _, f := range fs {
+		var es []cunjie.Event
+		for k := range 5 {
+			es = append(es, cunjie.Event{ID: fmt.Sprintf("ev-%s-%d", f.ID, k), Feature: f.ID, Type: "emptied",
+				At: at.Add(time.Duration(k) * time.Hour), Photos: []string{}, By: "cleaner01", Stored: at})
+		}
+		f.Events = cunjie.PackEvents(f.ID, es)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := gojson.Marshal(map[string]any{"features": fs}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
