@@ -105,10 +105,7 @@ func (w *Writer) ChangeAll(ctx context.Context, u *cunjie.User, ts []Target) []F
 }
 
 // changeInVillage commits the changes at idx, each of another feature of
-// village, with the changes other requests queued for the village
-// meanwhile (group commit, as createInVillage does for creates): four
-// phones sending an event each share one commit, whose histories are one
-// insert, instead of queueing for four (BenchmarkSingleWrites).
+// village, together.
 func (w *Writer) changeInVillage(ctx context.Context, u *cunjie.User, village string, ts []Target, idx []int, out []FeatureOutcome) {
 	vi, err := w.index.Village(ctx, village)
 	if err != nil {
@@ -117,68 +114,15 @@ func (w *Writer) changeInVillage(ctx context.Context, u *cunjie.User, village st
 		}
 		return
 	}
-	w.changes.add(vi, &changeBatch{u: u, ts: ts, idx: idx, out: out})
 	vi.Lock()
 	defer vi.Unlock()
-	// Everything waiting now is committed, this request's changes among
-	// it unless a request before took them. A commit changes a feature
-	// once, so a batch touching a feature another batch of the commit
-	// changes waits for the next one. The commit is other requests' too:
-	// it goes on if this request's client leaves.
-	ctx = context.WithoutCancel(ctx)
-	for batches := w.changes.take(vi); len(batches) > 0; {
-		var now, next []*changeBatch
-		ids := map[string]bool{}
-		for _, b := range batches {
-			if slices.ContainsFunc(b.idx, func(i int) bool { return ids[b.ts[i].ID] }) {
-				next = append(next, b)
-				continue
-			}
-			for _, i := range b.idx {
-				ids[b.ts[i].ID] = true
-			}
-			now = append(now, b)
-		}
-		w.commitChanges(ctx, vi, village, now)
-		batches = next
-	}
-}
-
-// changeBatch is one request's changes in a village, each of another
-// feature: ts[idx], answered in out.
-type changeBatch struct {
-	u   *cunjie.User
-	ts  []Target
-	idx []int
-	out []FeatureOutcome
-}
-
-// commitChanges commits batches of changes in one village, whose lock the
-// caller holds, no two of one feature, answering each in its batch's out.
-func (w *Writer) commitChanges(ctx context.Context, vi *geo.VillageIndex, village string, batches []*changeBatch) {
-	type entry struct {
-		b *changeBatch
-		i int // the index in b.ts
-	}
-	var all []entry
-	for _, b := range batches {
-		for _, i := range b.idx {
-			all = append(all, entry{b, i})
-		}
-	}
-	answer := func(e entry, o FeatureOutcome) { e.b.out[e.i] = o }
-	// Until the commit says otherwise: a panic on the way leaves every
-	// request of the group an answer (the phone sends again).
-	for _, e := range all {
-		answer(e, Rejection[*cunjie.Feature](cunjie.Errorf(cunjie.EINTERNAL, "feature %s not changed; send again", e.b.ts[e.i].ID)))
-	}
 	for attempt := 1; ; attempt++ {
 		var steps []step
-		var at []entry // the change of each step
+		var at []int // the index in ts of each step
 		missing := false
 		seq := vi.Index.MaxSeq()
-		for _, e := range all {
-			u, id, ch := e.b.u, e.b.ts[e.i].ID, e.b.ts[e.i].Change
+		for _, i := range idx {
+			id, ch := ts[i].ID, ts[i].Change
 			it, ok := vi.Index.Get(id)
 			if !ok && attempt == 1 {
 				missing = true // created by another instance since this one last looked
@@ -186,22 +130,22 @@ func (w *Writer) commitChanges(ctx context.Context, vi *geo.VillageIndex, villag
 			}
 			if !ok {
 				// Claimed but never stored: a create that crashed half way.
-				answer(e, Rejection[*cunjie.Feature](cunjie.Errorf(cunjie.ENOTFOUND, "feature %s not found", id)))
+				out[i] = Rejection[*cunjie.Feature](cunjie.Errorf(cunjie.ENOTFOUND, "feature %s not found", id))
 				continue
 			}
 			cur := it.Value.(*cunjie.Feature)
 			op := cunjie.HashOp(ch.Op)
 			if slices.Contains(cur.Ops, op) {
-				answer(e, FeatureOutcome{Result: Duplicate, Object: cur})
+				out[i] = FeatureOutcome{Result: Duplicate, Object: cur}
 				continue
 			}
 			next := cloneFeature(cur)
 			events := slices.Clone(ch.Events)
 			if o := ch.Apply(cur, next, vi.Index, &events); o != nil {
 				if o.Result == Conflict && w.opInHistory(ctx, cur, ch.Op) {
-					answer(e, FeatureOutcome{Result: Duplicate, Object: cur})
+					out[i] = FeatureOutcome{Result: Duplicate, Object: cur}
 				} else {
-					answer(e, *o)
+					out[i] = *o
 				}
 				continue
 			}
@@ -215,7 +159,7 @@ func (w *Writer) commitChanges(ctx context.Context, vi *geo.VillageIndex, villag
 			audit := cunjie.AuditEntry{Op: ch.Op, Action: ch.Action, By: u.Username, At: now, Version: next.Version, Changes: diff(cur, next)}
 			steps = append(steps, step{next: next, base: cur.Version,
 				history: store.HistoryEntry{Feature: id, Change: cur.Changes, Events: events, Audit: []cunjie.AuditEntry{audit}}})
-			at = append(at, e)
+			at = append(at, i)
 		}
 		var err error
 		if missing {
@@ -226,20 +170,20 @@ func (w *Writer) commitChanges(ctx context.Context, vi *geo.VillageIndex, villag
 		if errors.Is(err, errRaced) && attempt < maxAttempts {
 			backOff(attempt)
 			if err := w.be.catchUp(ctx, village, vi); err != nil {
-				for _, e := range all {
-					answer(e, Rejection[*cunjie.Feature](err))
+				for _, i := range idx {
+					out[i] = Rejection[*cunjie.Feature](err)
 				}
 				return
 			}
 			continue
 		}
-		for k, e := range at {
+		for k, i := range at {
 			if err != nil {
-				answer(e, Rejection[*cunjie.Feature](err))
+				out[i] = Rejection[*cunjie.Feature](err)
 				continue
 			}
 			vi.Index.Put(indexItem(steps[k].next))
-			answer(e, FeatureOutcome{Result: Applied, Object: steps[k].next})
+			out[i] = FeatureOutcome{Result: Applied, Object: steps[k].next}
 		}
 		return
 	}

@@ -107,14 +107,14 @@ func (w *Writer) createInVillage(ctx context.Context, u *cunjie.User, village st
 		return nil
 	}
 	b := &createBatch{u: u, cs: cs, idx: idx, out: out}
-	w.creates.add(vi, b)
+	w.queued.add(vi, b)
 	vi.Lock()
 	defer vi.Unlock()
 	// What waits now (this request's creates unless a request before
 	// took them; then others', or nothing) is committed. The commit is
 	// other requests' too: it goes on if this request's client leaves
 	// (the store's timeout still bounds it).
-	if batches := w.creates.take(vi); len(batches) > 0 {
+	if batches := w.queued.take(vi); len(batches) > 0 {
 		w.commitCreates(context.WithoutCancel(ctx), vi, village, batches)
 	}
 	return b.elsewhere // set by whichever request committed b, under the lock
@@ -130,25 +130,23 @@ type createBatch struct {
 	elsewhere []claimedElsewhere
 }
 
-// villageQueues holds each village's writes (B: a request's batch of
-// creates, or of changes) waiting for its lock, for whoever takes the
-// lock next to commit together.
-type villageQueues[B any] struct {
+// createQueues holds each village's creates waiting for its lock.
+type createQueues struct {
 	mu sync.Mutex
-	m  map[*geo.VillageIndex][]B
+	m  map[*geo.VillageIndex][]*createBatch
 }
 
-func (q *villageQueues[B]) add(vi *geo.VillageIndex, b B) {
+func (q *createQueues) add(vi *geo.VillageIndex, b *createBatch) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.m == nil {
-		q.m = map[*geo.VillageIndex][]B{}
+		q.m = map[*geo.VillageIndex][]*createBatch{}
 	}
 	q.m[vi] = append(q.m[vi], b)
 }
 
 // take empties vi's queue and returns what it held.
-func (q *villageQueues[B]) take(vi *geo.VillageIndex) []B {
+func (q *createQueues) take(vi *geo.VillageIndex) []*createBatch {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	bs := q.m[vi]

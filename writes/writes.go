@@ -92,8 +92,7 @@ type Writer struct {
 	prepare func(ctx context.Context, u *cunjie.User, fs []*cunjie.Feature)
 	prefix  func(village string) string
 	snaps   snapshots
-	creates villageQueues[*createBatch]
-	changes villageQueues[*changeBatch]
+	queued  createQueues
 }
 
 // backend is what differs between one process and several on one store.

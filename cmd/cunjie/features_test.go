@@ -550,9 +550,7 @@ func TestConcurrentCreatesOneVillage(t *testing.T) {
 
 // TestConcurrentEventsOneVillage sends events to the features of one
 // village from many clients at once, each event twice with its op, as
-// phones retrying over a bad line do: changes waiting for the village are
-// committed together (group commit; a feature two waiting requests change
-// goes in the next commit), and each event must still be applied once,
+// phones retrying over a bad line do: each event must be applied once,
 // its retry answered as a duplicate, and every feature's history hold
 // each of its events once.
 func TestConcurrentEventsOneVillage(t *testing.T) {
