@@ -253,7 +253,10 @@ func (s *Server) eventExists(ctx context.Context, f *cunjie.Feature, ev *cunjie.
 			return true
 		}
 	}
-	if oldest, ok := f.Events.First(); f.Events.Len() < cunjie.LatestEvents || ev.At.After(oldest.At) || !ok {
+	if f.Events.Len() < cunjie.LatestEvents {
+		return false
+	}
+	if oldest, _ := f.Events.First(); ev.At.After(oldest.At) {
 		return false
 	}
 	events, _, err := s.store.History(ctx, f.ID, f.Changes)
