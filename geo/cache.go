@@ -86,8 +86,13 @@ type cacheEntry struct {
 	loaded  bool          // vi.Index is set
 	loading *loadCall     // the load or reload in progress, shared by all who ask meanwhile
 	checked time.Time     // when vi.Rev was last known to be the store's
-	items   int           // vi.Index.Len() when last seen
-	elem    *list.Element
+	// checking says a caller is asking the store for the revision: others
+	// meanwhile take vi as it is, as within the trust. Each of them asked
+	// too before, and when the store was slow those reads queued for its
+	// connections by the dozen (the soak's stalls), ahead of commits.
+	checking bool
+	items    int // vi.Index.Len() when last seen
+	elem     *list.Element
 }
 
 // loadCall is one load that concurrent callers wait for together.
@@ -157,21 +162,26 @@ func (c *Cache) Village(ctx context.Context, village string) (*VillageIndex, err
 			return nil, call.err
 		}
 		start := c.now()
-		if c.ttl > 0 && start.Sub(e.checked) < c.ttl {
+		if c.ttl > 0 && (start.Sub(e.checked) < c.ttl || e.checking) {
 			c.stats.Hits++
 			c.mu.Unlock()
 			return e.vi, nil
 		}
+		e.checking = c.ttl > 0
 		c.mu.Unlock()
 
 		if c.catchUp != nil {
-			if err := c.catchUp(ctx, village, e.vi); err != nil {
+			err := c.catchUp(ctx, village, e.vi)
+			c.mu.Lock()
+			e.checking = false
+			if err == nil {
+				e.checked = start
+				c.stats.Hits++
+			}
+			c.mu.Unlock()
+			if err != nil {
 				return nil, err
 			}
-			c.mu.Lock()
-			e.checked = start
-			c.stats.Hits++
-			c.mu.Unlock()
 			return e.vi, nil
 		}
 
@@ -180,6 +190,9 @@ func (c *Cache) Village(ctx context.Context, village string) (*VillageIndex, err
 		// after that write is matched by Rev once RLock is granted.
 		storeRev, err := c.rev(ctx, village)
 		if err != nil {
+			c.mu.Lock()
+			e.checking = false
+			c.mu.Unlock()
 			return nil, err
 		}
 		e.vi.RLock()
@@ -187,6 +200,7 @@ func (c *Cache) Village(ctx context.Context, village string) (*VillageIndex, err
 		e.vi.RUnlock()
 
 		c.mu.Lock()
+		e.checking = false
 		if c.entries[village] != e || e.loading != nil {
 			c.mu.Unlock()
 			continue // invalidated or evicted meanwhile, or someone else is reloading it

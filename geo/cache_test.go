@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +23,8 @@ type fakeVillageStore struct {
 	revReads int
 	// loadHook, if set, runs inside each load (without mu) before it reads.
 	loadHook func(ctx context.Context, village string, call int) error
+	// revHook, if set, runs inside each revision read (without mu).
+	revHook func()
 }
 
 func newFakeVillageStore() *fakeVillageStore {
@@ -58,8 +61,14 @@ func (s *fakeVillageStore) load(ctx context.Context, village string) ([]Item, in
 
 func (s *fakeVillageStore) rev(ctx context.Context, village string) (int64, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.revReads++
+	hook := s.revHook
+	s.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.revs[village], nil
 }
 
@@ -271,6 +280,46 @@ func TestCacheOwnWritesDoNotReload(t *testing.T) {
 	}
 	if st := c.Stats(); st.Reloads != 0 || st.Hits != 5 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestCacheRevalidatesOnce: callers that come while the revision is being
+// asked for take the village as it is, rather than each asking again (a
+// slow store had them queue by the dozen).
+func TestCacheRevalidatesOnce(t *testing.T) {
+	s := newFakeVillageStore()
+	s.write("v", testItem("a"))
+	c, clock := newTestCache(s, CacheOptions{Revalidate: time.Second})
+	mustVillage(t, c, "v")
+	clock.advance(2 * time.Second)
+	asking, release := make(chan struct{}), make(chan struct{})
+	var reads atomic.Int32
+	s.mu.Lock()
+	s.revHook = func() { // the first read waits to be released
+		if reads.Add(1) == 1 {
+			close(asking)
+			<-release
+		}
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		mustVillage(t, c, "v")
+		close(done)
+	}()
+	<-asking
+	for range 10 {
+		mustVillage(t, c, "v") // returns at once: the check is in progress
+	}
+	close(release)
+	<-done
+	if n := s.revReadCount(); n != 1 {
+		t.Fatalf("%d revision reads, want 1", n)
+	}
+	clock.advance(2 * time.Second)
+	mustVillage(t, c, "v")
+	if n := s.revReadCount(); n != 2 {
+		t.Fatalf("after the trust ran out again: %d revision reads, want 2", n)
 	}
 }
 
