@@ -486,32 +486,23 @@ func TestConcurrentCreatesOneVillage(t *testing.T) {
 	pointRng.Shuffle(len(reqs), func(i, j int) { reqs[i], reqs[j] = reqs[j], reqs[i] })
 	var mu sync.Mutex
 	results := map[string][]got{}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := int(next.Add(1)) - 1; k < len(reqs); k = int(next.Add(1)) - 1 {
-				q := reqs[k]
-				r, err := tw.insp.tryDo("PUT", "/api/v1/features/"+q.id, q.body)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				g := got{op: q.op, status: r.Status, result: r.Header.Get("X-Cunjie-Result")}
-				if r.Status < 300 {
-					f := r.Map()
-					g.seq, _ = f["seq"].(float64)
-					g.code, _ = f["code"].(string)
-				}
-				mu.Lock()
-				results[q.id] = append(results[q.id], g)
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
+	inParallel(8, len(reqs), func(k int) {
+		q := reqs[k]
+		r, err := tw.insp.tryDo("PUT", "/api/v1/features/"+q.id, q.body)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		g := got{op: q.op, status: r.Status, result: r.Header.Get("X-Cunjie-Result")}
+		if r.Status < 300 {
+			f := r.Map()
+			g.seq, _ = f["seq"].(float64)
+			g.code, _ = f["code"].(string)
+		}
+		mu.Lock()
+		results[q.id] = append(results[q.id], g)
+		mu.Unlock()
+	})
 	seqs := map[float64]string{}
 	for id, gs := range results {
 		var winner *got
@@ -574,35 +565,26 @@ func TestConcurrentEventsOneVillage(t *testing.T) {
 	at := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
 	var mu sync.Mutex
 	results := map[string][]string{} // op -> "applied" or "duplicate", per answer
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := int(next.Add(1)) - 1; k < len(reqs); k = int(next.Add(1)) - 1 {
-				q := reqs[k]
-				r, err := tw.insp.tryDo("POST", "/api/v1/features/"+q.feature+"/events",
-					map[string]any{"opId": q.op, "id": "e-" + q.op, "type": "emptied", "at": at})
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if r.Status >= 300 {
-					t.Errorf("%s: %d %s", q.op, r.Status, r.Body)
-					return
-				}
-				result := "applied"
-				if h := r.Header.Get("X-Cunjie-Result"); h != "" {
-					result = h
-				}
-				mu.Lock()
-				results[q.op] = append(results[q.op], result)
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
+	inParallel(8, len(reqs), func(k int) {
+		q := reqs[k]
+		r, err := tw.insp.tryDo("POST", "/api/v1/features/"+q.feature+"/events",
+			map[string]any{"opId": q.op, "id": "e-" + q.op, "type": "emptied", "at": at})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if r.Status >= 300 {
+			t.Errorf("%s: %d %s", q.op, r.Status, r.Body)
+			return
+		}
+		result := "applied"
+		if h := r.Header.Get("X-Cunjie-Result"); h != "" {
+			result = h
+		}
+		mu.Lock()
+		results[q.op] = append(results[q.op], result)
+		mu.Unlock()
+	})
 	for op, rs := range results {
 		slices.Sort(rs)
 		if !slices.Equal(rs, []string{"applied", "duplicate"}) {
@@ -623,4 +605,21 @@ func TestConcurrentEventsOneVillage(t *testing.T) {
 			t.Errorf("%s: %d events in its history, want %d", id, len(seen), perFeature)
 		}
 	}
+}
+
+// inParallel calls do(k) for every k in [0, n) from workers goroutines,
+// each taking the next k, as phones sending at once do.
+func inParallel(workers, n int, do func(k int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := int(next.Add(1)) - 1; k < n; k = int(next.Add(1)) - 1 {
+				do(k)
+			}
+		}()
+	}
+	wg.Wait()
 }
