@@ -17,7 +17,9 @@ import (
 // items would hide the writes in between for good.
 type Loader func(ctx context.Context, village string) (items []Item, rev int64, err error)
 
-// RevFunc reads a village's current revision (cheap: one read by _id).
+// RevFunc reads a village's current revision (cheap: one read by _id). A
+// Cache given none trusts a loaded village until Invalidate: for a store
+// only this process writes, every change goes through its own writers.
 type RevFunc func(ctx context.Context, village string) (int64, error)
 
 // CacheOptions tune a Cache. The zero value takes the defaults.
@@ -162,7 +164,8 @@ func (c *Cache) Village(ctx context.Context, village string) (*VillageIndex, err
 			return nil, call.err
 		}
 		start := c.now()
-		if c.ttl > 0 && (start.Sub(e.checked) < c.ttl || e.checking) {
+		trusted := c.rev == nil && c.catchUp == nil
+		if trusted || c.ttl > 0 && (start.Sub(e.checked) < c.ttl || e.checking) {
 			c.stats.Hits++
 			c.mu.Unlock()
 			return e.vi, nil

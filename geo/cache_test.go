@@ -323,6 +323,32 @@ func TestCacheRevalidatesOnce(t *testing.T) {
 	}
 }
 
+// TestCacheWithoutRevFunc: with no RevFunc (a store only this process
+// writes) a loaded village is never checked against the store, however
+// long ago it was loaded, and only Invalidate has it read again.
+func TestCacheWithoutRevFunc(t *testing.T) {
+	s := newFakeVillageStore()
+	s.write("v", testItem("a"))
+	c := NewCache(s.load, nil, CacheOptions{Revalidate: -1})
+	mustVillage(t, c, "v")
+	s.write("v", testItem("b")) // not through this process: not seen
+	for range 3 {
+		if vi := mustVillage(t, c, "v"); vi.Index.Len() != 1 {
+			t.Fatalf("%d items, want the 1 loaded", vi.Index.Len())
+		}
+	}
+	if n := s.loadCount("v"); n != 1 {
+		t.Fatalf("%d loads, want 1", n)
+	}
+	c.Invalidate("v")
+	if vi := mustVillage(t, c, "v"); vi.Index.Len() != 2 {
+		t.Fatalf("after Invalidate: %d items, want 2", vi.Index.Len())
+	}
+	if st := c.Stats(); st.Hits != 3 || st.Misses != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
 func TestCacheRevalidateTTL(t *testing.T) {
 	s := newFakeVillageStore()
 	s.write("v", testItem("a"))

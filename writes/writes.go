@@ -138,8 +138,14 @@ func New(o Options) *Writer {
 		w.prefix = func(string) string { return "" }
 	}
 	copts := geo.CacheOptions{MaxVillages: o.MaxVillages}
+	rev := w.st.VillageRev
 	if o.Store.Embedded() {
 		w.be = &single{w: w}
+		// Only this process writes the embedded store (its data directory
+		// is locked), and only through this Writer: memory is the truth
+		// until a failed write invalidates it. Asking for revisions only
+		// queued reads for the store's connections ahead of commits.
+		rev = nil
 	} else {
 		sh := newShared(w)
 		w.be = sh
@@ -149,7 +155,7 @@ func New(o Options) *Writer {
 			return sh.catchUp(ctx, village, vi)
 		}
 	}
-	w.index = geo.NewCache(w.loadIndex, w.st.VillageRev, copts)
+	w.index = geo.NewCache(w.loadIndex, rev, copts)
 	return w
 }
 
