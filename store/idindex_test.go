@@ -13,8 +13,10 @@ import (
 )
 
 // TestIDLookupsUseAnIndex checks the index the embedded store needs for
-// lookups by _id: new collections get it at the next sweep, and FerretDB's
-// own queries use it, as SQLite's plan for a find by _id shows.
+// lookups by _id: the collections it opens with and a new village's
+// features have it at once, a collection first made by a write gets it at
+// the next sweep, and FerretDB's own queries use it, as SQLite's plan for
+// a find by _id shows.
 func TestIDLookupsUseAnIndex(t *testing.T) {
 	dir := storeDir(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -39,12 +41,17 @@ func TestIDLookupsUseAnIndex(t *testing.T) {
 	if _, _, err := s.ClaimFeatures(ctx, v.Code, "", []string{"f1"}, []string{"op1"}); err != nil {
 		t.Fatal(err)
 	}
-	before, err := s.UnindexedTables(ctx)
-	if err != nil {
+	if err := s.InsertHistory(ctx, []store.HistoryEntry{{Feature: "f1", Change: 1}}); err != nil {
 		t.Fatal(err)
 	}
-	if len(before) == 0 {
-		t.Fatal("new collections are already indexed: the sweep is not what this test checks")
+	if left, err := s.UnindexedTables(ctx); err != nil || len(left) > 0 {
+		t.Fatalf("unindexed before any sweep: %v %v", left, err)
+	}
+	if _, err := s.DB().Collection("made_by_a_write").InsertOne(ctx, bson.M{"_id": "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if left, err := s.UnindexedTables(ctx); err != nil || len(left) != 1 {
+		t.Fatalf("a collection made by a write: unindexed %v %v, want it alone", left, err)
 	}
 	if err := s.SweepIDIndexes(ctx); err != nil {
 		t.Fatal(err)
@@ -59,7 +66,7 @@ func TestIDLookupsUseAnIndex(t *testing.T) {
 	// it uses the index when it runs a query).
 	s = open()
 	defer s.Close(context.Background())
-	for _, col := range []string{"features_" + v.Code, "feature_ids", "villages"} {
+	for _, col := range []string{"features_" + v.Code, "feature_ids", "villages", "histories", "made_by_a_write"} {
 		var res bson.M
 		err := s.DB().RunCommand(ctx, bson.D{{Key: "explain", Value: bson.D{
 			{Key: "find", Value: col}, {Key: "filter", Value: bson.M{"_id": "x"}}}}}).Decode(&res)

@@ -107,13 +107,15 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("move the features' codes: %w", err)
 	}
 	if s.embedded {
-		// Claims and codes are read by _id from the first create on (a
-		// village's first code looks past its counter): made now, the
-		// collection is indexed at once, not at the first sweep after it
-		// has filled (see idIndexer).
-		if err := s.db.CreateCollection(ctx, colFeatureIDs); err != nil && !isNamespaceExists(err) {
+		// Every collection written to at a fixed name is made now, empty,
+		// and indexed by _id at once (see idIndexer). Made by its first
+		// write instead, it filled unindexed until the next sweep, and the
+		// sweep's index over its thousands of documents then held SQLite's
+		// one writer for 200 ms (BenchmarkSingleWrites: every request in
+		// flight waited, 10 s after the first event made the histories).
+		if err := s.createCollections(ctx, embeddedCollections...); err != nil {
 			s.Close(context.Background())
-			return nil, fmt.Errorf("create %s: %w", colFeatureIDs, err)
+			return nil, err
 		}
 		if s.ids, err = startIDIndexer(ctx, s.sqliteDir, cfg.DB, s.log.Warn); err != nil {
 			s.Close(context.Background())
@@ -260,25 +262,52 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		return err
 	}
 	for _, v := range villages {
-		s.ensureGeoIndex(ctx, v.Code)
+		if err := s.prepareVillage(ctx, v.Code); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// ensureGeoIndex gives a village's features a 2dsphere index on a real
-// MongoDB, for analysts' own queries; the product's reads come from memory
-// and need none. The embedded backend has no geospatial indexes, and a
-// server that refuses one (another MongoDB-compatible backend) is logged,
-// not fatal.
-func (s *Store) ensureGeoIndex(ctx context.Context, village string) {
+// prepareVillage readies a village's features collection for writes. On
+// the embedded store it is made now and indexed by _id (see
+// createCollections); once the idIndexer runs, at once. On a real MongoDB
+// it gets a 2dsphere index, for analysts' own queries; the product's reads
+// come from memory and need none. A server that refuses one (another
+// MongoDB-compatible backend) is logged, not fatal.
+func (s *Store) prepareVillage(ctx context.Context, village string) error {
 	if s.embedded {
-		return
+		if err := s.createCollections(ctx, featuresCol(village)); err != nil {
+			return err
+		}
+		if s.ids != nil {
+			return s.ids.sweep(ctx)
+		}
+		return nil
 	}
 	_, err := s.db.Collection(featuresCol(village)).Indexes().CreateOne(ctx, mongo.IndexModel{
 		Keys: bson.D{{Key: "location", Value: "2dsphere"}}, Options: options.Index().SetName("location_2dsphere")})
 	if err != nil {
 		s.log.Warn("no 2dsphere index on this backend", "village", village, "err", err)
 	}
+	return nil
+}
+
+// embeddedCollections are the collections written at fixed names, made
+// when the embedded store opens. Per-month ones (assessments) and those
+// a backup restore makes are indexed by the idIndexer's next sweep.
+var embeddedCollections = []string{colUsers, colSessions, colVillages, colCounters, colFeatureIDs, colHistories,
+	colSnapshots, colVillageLog, colVersionClaims, colAuditLog, colDevices, colSeen, colPhotos, colPhotoBlobs,
+	colPendingPhotos, colTemplateHeads, colTemplates, colInspectionIDs, colProblemIDs, colAssessmentMonth, colVillageProblems}
+
+// createCollections makes the named collections that do not exist yet.
+func (s *Store) createCollections(ctx context.Context, names ...string) error {
+	for _, n := range names {
+		if err := s.db.CreateCollection(ctx, n); err != nil && !isNamespaceExists(err) {
+			return fmt.Errorf("create %s: %w", n, err)
+		}
+	}
+	return nil
 }
 
 // Collection names.

@@ -36,7 +36,9 @@ func (s *Store) PutVillages(ctx context.Context, vs []*cunjie.Village) error {
 		if err != nil {
 			return err
 		}
-		s.ensureGeoIndex(ctx, v.Code)
+		if err := s.prepareVillage(ctx, v.Code); err != nil {
+			return err
+		}
 	}
 	return nil
 }

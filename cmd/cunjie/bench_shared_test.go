@@ -42,11 +42,12 @@ func BenchmarkSyncShared(b *testing.B) {
 type loadFigures struct {
 	perSec   float64
 	p50, p99 time.Duration
+	max      time.Duration
 	batches  int // requests answered
 }
 
 func (f loadFigures) String() string {
-	return fmt.Sprintf("%.0f/s, p50 %v, p99 %v (n=%d)", f.perSec, f.p50.Round(10*time.Microsecond), f.p99.Round(10*time.Microsecond), f.batches)
+	return fmt.Sprintf("%.0f/s, p50 %v, p99 %v, max %v (n=%d)", f.perSec, f.p50.Round(10*time.Microsecond), f.p99.Round(10*time.Microsecond), f.max.Round(10*time.Microsecond), f.batches)
 }
 
 // syncLoad sets up 100 bins on the first server and sends batches of 50
@@ -121,5 +122,5 @@ func syncLoad(b *testing.B, urls []string, d time.Duration) loadFigures {
 	if len(lat) == 0 {
 		b.Fatal("no batch answered")
 	}
-	return loadFigures{perSec: float64(events) / took.Seconds(), p50: lat[len(lat)/2], p99: lat[len(lat)*99/100], batches: len(lat)}
+	return loadFigures{perSec: float64(events) / took.Seconds(), p50: lat[len(lat)/2], p99: lat[len(lat)*99/100], max: lat[len(lat)-1], batches: len(lat)}
 }

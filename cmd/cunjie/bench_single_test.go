@@ -15,7 +15,10 @@ import (
 // BenchmarkSingleWrites measures writes of one feature per request, as a
 // phone online sends them: 4 keep-alive clients, 5,000 new bins into a
 // village that holds 10,000 already, then 5,000 events on them, and prints
-// p50, p99 and throughput of each. Run by `make bench`.
+// p50, p99 and throughput of each. Then both at once, as a town's phones
+// send them: creates into a second village beside events in the first,
+// where the events' updates and the creates' inserts take turns at the
+// store's one writer. Run by `make bench`.
 func BenchmarkSingleWrites(b *testing.B) {
 	const preload, n, clients = 10000, 5000, 4
 	for range b.N {
@@ -45,6 +48,22 @@ func BenchmarkSingleWrites(b *testing.B) {
 				"id": fmt.Sprintf("ev-%05d", i), "type": "emptied", "at": time.Now().UTC().Add(-time.Minute).Format(time.RFC3339)}
 		})
 		fmt.Printf("single writes, %d clients, into a village of %d: %d creates %s; %d events %s\n", clients, preload, n, creates, n, events)
+		var mixCreates, mixEvents loadFigures
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			mixCreates = requestLoad(b, m.URL(), admin.token, n/2, clients, func(i int) (string, string, any) {
+				id := fmt.Sprintf("mix-%05d", i)
+				loc := map[string]any{"lon": demoOriginLon + demoCellLon*(1.3+0.4*float64(i%100)/100),
+					"lat": demoOriginLat + demoCellLat*(0.3+0.4*float64(i/100%100)/100), "accuracy": 5}
+				return "PUT", "/api/v1/features/" + id, map[string]any{"opId": "op-" + id, "kind": "bin", "location": loc}
+			})
+		})
+		mixEvents = requestLoad(b, m.URL(), admin.token, n/2, clients, func(i int) (string, string, any) {
+			return "POST", fmt.Sprintf("/api/v1/features/one-%05d/events", i), map[string]any{"opId": fmt.Sprintf("mix-ev-op-%05d", i),
+				"id": fmt.Sprintf("mix-ev-%05d", i), "type": "emptied", "at": time.Now().UTC().Add(-time.Minute).Format(time.RFC3339)}
+		})
+		wg.Wait()
+		fmt.Printf("single writes at once, %d + %d clients: %d creates into a second village %s; %d events %s\n", clients, clients, n/2, mixCreates, n/2, mixEvents)
 	}
 }
 
@@ -93,5 +112,5 @@ func requestLoad(b *testing.B, base, token string, n, clients int, req func(i in
 	if len(lat) == 0 {
 		b.Fatal("no request answered")
 	}
-	return loadFigures{perSec: float64(len(lat)) / took.Seconds(), p50: lat[len(lat)/2], p99: lat[len(lat)*99/100], batches: len(lat)}
+	return loadFigures{perSec: float64(len(lat)) / took.Seconds(), p50: lat[len(lat)/2], p99: lat[len(lat)*99/100], max: lat[len(lat)-1], batches: len(lat)}
 }
