@@ -45,7 +45,7 @@ func TestIDLookupsUseAnIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	if left, err := s.UnindexedTables(ctx); err != nil || len(left) > 0 {
-		t.Fatalf("unindexed before any sweep: %v %v", left, err)
+		t.Fatalf("unindexed after the import and the first writes: %v %v", left, err)
 	}
 	if _, err := s.DB().Collection("made_by_a_write").InsertOne(ctx, bson.M{"_id": "x"}); err != nil {
 		t.Fatal(err)

@@ -270,20 +270,14 @@ func (s *Store) createIndexes(ctx context.Context) error {
 }
 
 // prepareVillage readies a village's features collection for writes. On
-// the embedded store it is made now and indexed by _id (see
-// createCollections); once the idIndexer runs, at once. On a real MongoDB
-// it gets a 2dsphere index, for analysts' own queries; the product's reads
+// the embedded store it is made now, empty, for the idIndexer to index
+// before the first write (see Open and PutVillages). On a real MongoDB it
+// gets a 2dsphere index, for analysts' own queries; the product's reads
 // come from memory and need none. A server that refuses one (another
 // MongoDB-compatible backend) is logged, not fatal.
 func (s *Store) prepareVillage(ctx context.Context, village string) error {
 	if s.embedded {
-		if err := s.createCollections(ctx, featuresCol(village)); err != nil {
-			return err
-		}
-		if s.ids != nil {
-			return s.ids.sweep(ctx)
-		}
-		return nil
+		return s.createCollections(ctx, featuresCol(village))
 	}
 	_, err := s.db.Collection(featuresCol(village)).Indexes().CreateOne(ctx, mongo.IndexModel{
 		Keys: bson.D{{Key: "location", Value: "2dsphere"}}, Options: options.Index().SetName("location_2dsphere")})

@@ -40,6 +40,9 @@ func (s *Store) PutVillages(ctx context.Context, vs []*cunjie.Village) error {
 			return err
 		}
 	}
+	if s.ids != nil { // new villages' features, indexed while empty
+		return s.ids.sweep(ctx)
+	}
 	return nil
 }
 
