@@ -42,16 +42,24 @@ func (s *Store) RecordSync(ctx context.Context, d Device) error {
 	d.LastSyncAt = d.LastSyncAt.UTC().Truncate(time.Millisecond)
 	id := d.User + "/" + d.Device
 	col := s.db.Collection(colDevices)
-	var have Device
-	err := col.FindOne(ctx, bson.M{"_id": id}).Decode(&have)
-	if err == nil && have.LastSyncAt.After(d.LastSyncAt) {
-		return nil
-	}
-	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+	for try := 0; ; try++ {
+		var have Device
+		err := col.FindOne(ctx, bson.M{"_id": id}).Decode(&have)
+		if err == nil && have.LastSyncAt.After(d.LastSyncAt) {
+			return nil
+		}
+		if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+			return err
+		}
+		_, err = col.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": d}, options.UpdateOne().SetUpsert(true))
+		// Two first reports of a phone at once (two instances, or two
+		// requests of one) both upsert, and the backend may insert both:
+		// the loser finds the record there when it tries again.
+		if try == 0 && mongo.IsDuplicateKeyError(err) {
+			continue
+		}
 		return err
 	}
-	_, err = col.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": d}, options.UpdateOne().SetUpsert(true))
-	return err
 }
 
 // Devices lists every phone's last report, newest sync first.
