@@ -88,6 +88,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
+	m.ln = api.LingerListener(m.ln)
 	if m.Config.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(m.Config.TLSCert, m.Config.TLSKey)
 		if err != nil {

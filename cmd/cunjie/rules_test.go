@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Tests of what a role may and may not do to records, passwords, headers,
@@ -196,6 +200,40 @@ func TestPasswordLength(t *testing.T) {
 	u := userNamed(t, tw.m, "long72")
 	wantErr(t, "a long password by PATCH", tw.admin.do("PATCH", "/api/v1/users/"+u.ID, map[string]any{"password": pw73}), 400, "password")
 	login(t, tw.m, "long72", pw72) // the refused change changed nothing
+}
+
+// TestRefusedWhileSending: a client still sending its headers when the
+// server refuses them (over the limit) can finish sending and then read
+// the 431. The headers go in 1 KB pieces a few milliseconds apart, as over
+// a slow phone link, so the server answers long before they end. Closed
+// at once, the server's socket reset the connection: the client's next
+// write failed, and an HTTP client (Go's, under load in CI) reported that
+// reset instead of the answer.
+func TestRefusedWhileSending(t *testing.T) {
+	tw := newTown(t)
+	u, _ := url.Parse(tw.m.URL())
+	c, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "GET /api/v1/me HTTP/1.1\r\nHost: %s\r\n", u.Host)
+	piece := "X-Padding-%03d: " + strings.Repeat("a", 1000) + "\r\n"
+	for i := range 64 {
+		if _, err := fmt.Fprintf(c, piece, i); err != nil {
+			t.Fatalf("sending header %d: %v", i, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer to read: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("status %d, want 431", resp.StatusCode)
+	}
 }
 
 func TestOversizedHeaders(t *testing.T) {
