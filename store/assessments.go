@@ -358,6 +358,9 @@ func (s *Store) VillageMonths(ctx context.Context, month string) (map[string]*Vi
 // once; an error from it is returned as it is and nothing is stored.
 func (s *Store) UpdateVillageMonth(ctx context.Context, village, month string, change func(vm *VillageMonth) error) (*VillageMonth, error) {
 	defer docLocks.lock(villageMonthsCol(month) + "/" + village)()
+	if err := s.prepareMonth(ctx, month); err != nil {
+		return nil, err
+	}
 	col := s.db.Collection(villageMonthsCol(month))
 	for range casRetries {
 		vm, err := s.VillageMonth(ctx, village, month)
@@ -569,6 +572,9 @@ func (s *Store) InsertProblems(ctx context.Context, ps []*cunjie.Problem) ([]boo
 	existed := make([]bool, len(ps))
 	if len(ps) == 0 {
 		return existed, nil
+	}
+	if err := s.prepareMonth(ctx, ps[0].Month); err != nil {
+		return nil, err
 	}
 	dups, err := insertManyDups(ctx, s.db.Collection(problemsCol(ps[0].Month)), docs)
 	if err != nil {

@@ -96,6 +96,10 @@ func TestInspectionVillageMonthCAS(t *testing.T) {
 	if vm, _ := s.VillageMonth(ctx, village, "2026-09"); vm.Version != 0 || len(vm.Inspections) != 0 {
 		t.Errorf("an empty month: %+v", vm)
 	}
+	// The month's collections were made, indexed, before their first write.
+	if left, err := s.UnindexedTables(ctx); err != nil || len(left) > 0 {
+		t.Errorf("unindexed: %v %v", left, err)
+	}
 }
 
 func TestProblemsAndEntries(t *testing.T) {
@@ -108,6 +112,9 @@ func TestProblemsAndEntries(t *testing.T) {
 	existed, err := s.InsertProblems(ctx, []*cunjie.Problem{p})
 	if err != nil || existed[0] {
 		t.Fatal(existed, err)
+	}
+	if left, err := s.UnindexedTables(ctx); err != nil || len(left) > 0 {
+		t.Errorf("a month's problems were written unindexed: %v %v", left, err)
 	}
 	if existed, _ := s.InsertProblems(ctx, []*cunjie.Problem{p}); !existed[0] {
 		t.Error("a second insert of p1 is not reported")

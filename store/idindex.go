@@ -22,10 +22,11 @@ import (
 // idIndexer adds that index to every table of the embedded database.
 // FerretDB does not know about it and does not need to: SQLite keeps it up
 // to date, and it goes with the table when a collection is dropped. The
-// store makes its collections and a new village's features empty and has
-// them indexed at once (Open, PutVillages); others made by a write (a new
-// month's) are indexed at the next sweep. Indexing a collection that has
-// filled meanwhile holds SQLite's one writer while it reads them all.
+// store makes its collections, a new village's features and a new
+// assessment month's empty and has them indexed at once (Open,
+// PutVillages, prepareMonth); others made by a write (a restore's) are
+// indexed at the next sweep. Indexing a collection that has filled
+// meanwhile holds SQLite's one writer while it reads them all.
 type idIndexer struct {
 	db   *sql.DB
 	stop chan struct{}

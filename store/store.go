@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -53,6 +54,9 @@ type Store struct {
 	histories insertQueue
 	// serials hands out feature code serials on the embedded store.
 	serials serials
+	// months are the assessment months whose collections this process
+	// has made (see prepareMonth).
+	months sync.Map
 }
 
 // Open connects to MongoDB or starts the embedded store, and creates indexes.
@@ -287,9 +291,29 @@ func (s *Store) prepareVillage(ctx context.Context, village string) error {
 	return nil
 }
 
+// prepareMonth makes an assessment month's collections on the embedded
+// store before their first write, and has them indexed at once, as Open
+// does for the rest; once a process.
+func (s *Store) prepareMonth(ctx context.Context, month string) error {
+	if s.ids == nil {
+		return nil
+	}
+	if _, ok := s.months.Load(month); ok {
+		return nil
+	}
+	if err := s.createCollections(ctx, villageMonthsCol(month), problemsCol(month)); err != nil {
+		return err
+	}
+	if err := s.ids.sweep(ctx); err != nil {
+		return err
+	}
+	s.months.Store(month, true)
+	return nil
+}
+
 // embeddedCollections are the collections written at fixed names, made
-// when the embedded store opens. Per-month ones (assessments) and those
-// a backup restore makes are indexed by the idIndexer's next sweep.
+// when the embedded store opens. A month's are made by prepareMonth;
+// those a backup restore makes are indexed by the idIndexer's next sweep.
 var embeddedCollections = []string{colUsers, colSessions, colVillages, colCounters, colFeatureIDs, colHistories,
 	colSnapshots, colVillageLog, colVersionClaims, colAuditLog, colDevices, colSeen, colPhotos, colPhotoBlobs,
 	colPendingPhotos, colTemplateHeads, colTemplates, colInspectionIDs, colProblemIDs, colAssessmentMonth, colVillageProblems}
