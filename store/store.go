@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -113,11 +114,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if s.embedded {
 		// Every collection written to at a fixed name is made now, empty,
 		// and indexed by _id at once (see idIndexer). Made by its first
-		// write instead, it filled unindexed until the next sweep, and the
-		// sweep's index over its thousands of documents then held SQLite's
-		// one writer for 200 ms (BenchmarkSingleWrites: every request in
-		// flight waited, 10 s after the first event made the histories).
-		if err := s.createCollections(ctx, embeddedCollections...); err != nil {
+		// write instead, it filled unindexed until the next sweep. In
+		// BenchmarkSingleWrites every request in flight then waited
+		// 200 ms, 10 s after the first event made the histories: by its
+		// timing, the sweep's index over their thousands of documents
+		// holding SQLite's one writer. Made here, they never waited.
+		if err := s.makeIndexed(ctx, embeddedCollections...); err != nil {
 			s.Close(context.Background())
 			return nil, err
 		}
@@ -265,46 +267,47 @@ func (s *Store) createIndexes(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, v := range villages {
-		if err := s.prepareVillage(ctx, v.Code); err != nil {
-			return err
+	codes := make([]string, len(villages))
+	for i, v := range villages {
+		codes[i] = v.Code
+	}
+	return s.prepareVillages(ctx, codes)
+}
+
+// prepareVillages readies villages' features collections for writes. On
+// the embedded store they are made now, empty, and indexed by _id before
+// the first write (see makeIndexed). On a real MongoDB each gets a
+// 2dsphere index, for analysts' own queries; the product's reads come
+// from memory and need none. A server that refuses one (another
+// MongoDB-compatible backend) is logged, not fatal.
+func (s *Store) prepareVillages(ctx context.Context, codes []string) error {
+	if s.embedded {
+		names := make([]string, len(codes))
+		for i, c := range codes {
+			names[i] = featuresCol(c)
+		}
+		return s.makeIndexed(ctx, names...)
+	}
+	for _, village := range codes {
+		_, err := s.db.Collection(featuresCol(village)).Indexes().CreateOne(ctx, mongo.IndexModel{
+			Keys: bson.D{{Key: "location", Value: "2dsphere"}}, Options: options.Index().SetName("location_2dsphere")})
+		if err != nil {
+			s.log.Warn("no 2dsphere index on this backend", "village", village, "err", err)
 		}
 	}
 	return nil
 }
 
-// prepareVillage readies a village's features collection for writes. On
-// the embedded store it is made now, empty, for the idIndexer to index
-// before the first write (see Open and PutVillages). On a real MongoDB it
-// gets a 2dsphere index, for analysts' own queries; the product's reads
-// come from memory and need none. A server that refuses one (another
-// MongoDB-compatible backend) is logged, not fatal.
-func (s *Store) prepareVillage(ctx context.Context, village string) error {
-	if s.embedded {
-		return s.createCollections(ctx, featuresCol(village))
-	}
-	_, err := s.db.Collection(featuresCol(village)).Indexes().CreateOne(ctx, mongo.IndexModel{
-		Keys: bson.D{{Key: "location", Value: "2dsphere"}}, Options: options.Index().SetName("location_2dsphere")})
-	if err != nil {
-		s.log.Warn("no 2dsphere index on this backend", "village", village, "err", err)
-	}
-	return nil
-}
-
 // prepareMonth makes an assessment month's collections on the embedded
-// store before their first write, and has them indexed at once, as Open
-// does for the rest; once a process.
+// store before their first write (see makeIndexed); once a process.
 func (s *Store) prepareMonth(ctx context.Context, month string) error {
-	if s.ids == nil {
+	if !s.embedded {
 		return nil
 	}
 	if _, ok := s.months.Load(month); ok {
 		return nil
 	}
-	if err := s.createCollections(ctx, villageMonthsCol(month), problemsCol(month)); err != nil {
-		return err
-	}
-	if err := s.ids.sweep(ctx); err != nil {
+	if err := s.makeIndexed(ctx, villageMonthsCol(month), problemsCol(month)); err != nil {
 		return err
 	}
 	s.months.Store(month, true)
@@ -318,12 +321,29 @@ var embeddedCollections = []string{colUsers, colSessions, colVillages, colCounte
 	colSnapshots, colVillageLog, colVersionClaims, colAuditLog, colDevices, colSeen, colPhotos, colPhotoBlobs,
 	colPendingPhotos, colTemplateHeads, colTemplates, colInspectionIDs, colProblemIDs, colAssessmentMonth, colVillageProblems}
 
-// createCollections makes the named collections that do not exist yet.
-func (s *Store) createCollections(ctx context.Context, names ...string) error {
+// makeIndexed makes the embedded store's named collections that do not
+// exist yet, empty, and has them indexed by _id at once (once the
+// idIndexer runs; Open starts it after making them, and its first sweep
+// indexes them). Made by its first write instead, a collection filled
+// unindexed until the next sweep, whose index over what it held by then
+// held SQLite's one writer (see Open).
+func (s *Store) makeIndexed(ctx context.Context, names ...string) error {
+	have, err := s.db.ListCollectionNames(ctx, bson.M{"name": bson.M{"$in": names}})
+	if err != nil {
+		return err
+	}
+	made := false
 	for _, n := range names {
+		if slices.Contains(have, n) {
+			continue
+		}
 		if err := s.db.CreateCollection(ctx, n); err != nil && !isNamespaceExists(err) {
 			return fmt.Errorf("create %s: %w", n, err)
 		}
+		made = true
+	}
+	if made && s.ids != nil {
+		return s.ids.sweep(ctx)
 	}
 	return nil
 }

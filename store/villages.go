@@ -29,21 +29,17 @@ func (d *villageDoc) toDomain() *cunjie.Village {
 func (s *Store) PutVillages(ctx context.Context, vs []*cunjie.Village) error {
 	now := time.Now().UTC()
 	col := s.db.Collection(colVillages)
-	for _, v := range vs {
+	codes := make([]string, len(vs))
+	for i, v := range vs {
 		_, err := col.UpdateOne(ctx, bson.M{"_id": v.Code}, bson.M{
 			"$set": bson.M{"name": v.Name, "town": v.Town, "boundary": string(v.Boundary), "updated": now},
 		}, options.UpdateOne().SetUpsert(true))
 		if err != nil {
 			return err
 		}
-		if err := s.prepareVillage(ctx, v.Code); err != nil {
-			return err
-		}
+		codes[i] = v.Code
 	}
-	if s.ids != nil { // new villages' features, indexed while empty
-		return s.ids.sweep(ctx)
-	}
-	return nil
+	return s.prepareVillages(ctx, codes)
 }
 
 // Villages lists every village, by code.
